@@ -44,6 +44,14 @@ export interface JobManifest {
   timeout_s: number;
   /** Job-type-specific settings. `user_module_port` defaults to 7004. */
   jobtype_extra: { user_module_port: number } & Record<string, unknown>;
+  /** Path prefixes (each starting with `/`) callable without authentication once approved; absent when not given. */
+  public_endpoints?: string[];
+  /** Dockerfile lint settings, passed through unvalidated (a JSON object) for the lint step; absent when not given. */
+  lint?: unknown;
+  /** Container structure test settings, passed through unvalidated (a JSON object); absent when not given. */
+  structure_tests?: unknown;
+  /** Image check settings, passed through unvalidated (a JSON object); absent when not given. */
+  image_checks?: unknown;
 }
 
 /** Result of parsing: the manifest plus deprecation and other non-fatal warnings. */
