@@ -1,0 +1,97 @@
+/**
+ * Pitlane's configuration: one typed object read from the environment (and command-line flags,
+ * which override it), validated at start-up. Every knob is documented in the README.
+ */
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const schema = z.object({
+  /** Address the API and gateway listen on. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** TCP port of the API and gateway. */
+  port: z.coerce.number().int().min(0).max(65535).default(7300),
+  /** Directory for the database, stored build contexts and work trees. */
+  dataDir: z.string().min(1).default('.pitlane'),
+  /** Admin token to accept (its SHA-256 is stored); when unset one is generated at first start. */
+  adminToken: z.string().min(16, 'PITLANE_ADMIN_TOKEN must be at least 16 characters').optional(),
+  /** How the gateway reaches job containers: over Pitlane's bridge network, or a loopback-published port. */
+  dockerAccess: z.enum(['network', 'loopback']).default('network'),
+  /** Name of the Pitlane-owned Docker network. */
+  dockerNetwork: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default('pitlane'),
+  /** Seconds a new job version may take to answer on its port before its deployment fails. */
+  readyTimeoutS: z.coerce.number().positive().default(120),
+  /** Deployments built at the same time by this process. */
+  deployConcurrency: z.coerce.number().int().min(1).max(64).default(Math.max(1, Math.min(2, cpus().length))),
+  /** Queue lease length in milliseconds; a dead worker's deployment is picked up after it expires. */
+  leaseMs: z.coerce.number().int().min(1000).default(15_000),
+  /** Interval of the reconciliation loop (containers versus records), in milliseconds. */
+  reconcileIntervalMs: z.coerce.number().int().min(200).default(3_000),
+  /** Memory limit of a job container when its manifest sets none, in bytes (512 MiB). */
+  defaultMemoryBytes: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  /** Highest memory limit a manifest may ask for, in bytes (8 GiB). */
+  maxMemoryBytes: z.coerce.number().int().positive().default(8 * 1024 * 1024 * 1024),
+  /** CPU limit of a job container when its manifest sets none, in cores. */
+  defaultCpuCores: z.coerce.number().positive().default(1),
+  /** Highest CPU limit a manifest may ask for, in cores. */
+  maxCpuCores: z.coerce.number().positive().default(Math.max(1, cpus().length)),
+  /** Process limit of every job container. */
+  pidsLimit: z.coerce.number().int().positive().default(512),
+  /** Largest accepted build-context upload, in bytes (256 MiB). */
+  maxUploadBytes: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+  /** Base URL of the gateway as containers see it (injected as PUB_URL). */
+  pubUrl: z.string().url().optional(),
+  /** pino log level. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The validated configuration. Paths are absolute. */
+export type PitlaneConfig = z.infer<typeof schema> & { pubUrl: string };
+
+/** Environment variable of each configuration key. */
+export const CONFIG_ENV: Record<keyof z.infer<typeof schema>, string> = {
+  host: 'PITLANE_HOST',
+  port: 'PITLANE_PORT',
+  dataDir: 'PITLANE_DATA_DIR',
+  adminToken: 'PITLANE_ADMIN_TOKEN',
+  dockerAccess: 'PITLANE_DOCKER_ACCESS',
+  dockerNetwork: 'PITLANE_DOCKER_NETWORK',
+  readyTimeoutS: 'PITLANE_READY_TIMEOUT_S',
+  deployConcurrency: 'PITLANE_DEPLOY_CONCURRENCY',
+  leaseMs: 'PITLANE_LEASE_MS',
+  reconcileIntervalMs: 'PITLANE_RECONCILE_INTERVAL_MS',
+  defaultMemoryBytes: 'PITLANE_DEFAULT_MEMORY_BYTES',
+  maxMemoryBytes: 'PITLANE_MAX_MEMORY_BYTES',
+  defaultCpuCores: 'PITLANE_DEFAULT_CPU_CORES',
+  maxCpuCores: 'PITLANE_MAX_CPU_CORES',
+  pidsLimit: 'PITLANE_PIDS_LIMIT',
+  maxUploadBytes: 'PITLANE_MAX_UPLOAD_BYTES',
+  pubUrl: 'PITLANE_PUB_URL',
+  logLevel: 'PITLANE_LOG_LEVEL',
+};
+
+/**
+ * Builds the configuration from environment variables, with `overrides` (command-line flags) winning.
+ * @throws Error listing every invalid variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<keyof z.infer<typeof schema>, unknown>> = {}): PitlaneConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, variable] of Object.entries(CONFIG_ENV)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) raw[key] = value;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const variable = CONFIG_ENV[key as keyof typeof CONFIG_ENV] ?? key;
+      return `${variable}: ${issue.message}`;
+    });
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const config = parsed.data;
+  const dataDir = resolve(config.dataDir);
+  const pubHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return { ...config, dataDir, pubUrl: config.pubUrl ?? `http://${pubHost}:${config.port}/pub` };
+}

@@ -1,0 +1,238 @@
+/**
+ * The deployment pipeline: fetch the source, lint, build, check the image, provision the replicas,
+ * wait until they answer, then switch the job version over to them atomically. Each phase is
+ * written to the database before its work starts. A failure at any point removes what this attempt
+ * created and leaves the version that was serving untouched.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve, relative } from 'node:path';
+import { cloneSource, packContext } from '../build/index.js';
+import type { ContainerSpec, InfrastructureTarget } from '../infra/index.js';
+import type { JobManifest } from '../manifest/types.js';
+import type { DeploymentRecord, DeploymentRepository, JobRepository } from '../store/index.js';
+import { isPitlaneError, PitlaneError } from '../errors.js';
+import { buildContainerSpec, jobImageTag, type ResourcePolicy } from './container-spec.js';
+import { waitUntilReady } from './readiness.js';
+
+/** What the pipeline needs, passed in by the composition root. */
+export interface PipelineDependencies {
+  deployments: DeploymentRepository;
+  jobs: JobRepository;
+  target: InfrastructureTarget;
+  /** Directory for per-deployment work trees. */
+  workDir: string;
+  policy: ResourcePolicy;
+  pubUrl: string;
+  readyTimeoutMs: number;
+  /** Called after a job version was switched or changed, so the gateway reloads its routes. */
+  onJobsChanged: () => Promise<void>;
+  /** Structured logger. */
+  log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+}
+
+/** How many times an interrupted deployment is started again before it is failed. */
+export const MAX_ATTEMPTS = 3;
+
+/** Buffers build-log lines and writes them in batches (every 200 ms) so a chatty build stays cheap. */
+class LogWriter {
+  private buffer: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deployments: DeploymentRepository,
+    private readonly deploymentId: string,
+  ) {}
+
+  line = (text: string): void => {
+    this.buffer.push(text.length > 8192 ? `${text.slice(0, 8192)}…` : text);
+    this.timer ??= setTimeout(() => void this.flush(), 200);
+  };
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const lines = this.buffer;
+    this.buffer = [];
+    this.writing = this.writing.then(() => this.deployments.appendLogs(this.deploymentId, lines)).catch(() => undefined);
+    await this.writing;
+  }
+}
+
+/** Runs deployments. One instance serves all workers of a process. */
+export class DeploymentPipeline {
+  constructor(private readonly deps: PipelineDependencies) {}
+
+  /**
+   * Runs one claimed deployment to `done` or `failed`. Never throws: every failure is recorded on
+   * the deployment with a reason.
+   */
+  async run(deployment: DeploymentRecord): Promise<void> {
+    const { deployments, log } = this.deps;
+    const logs = new LogWriter(deployments, deployment.id);
+    const created: string[] = [];
+    try {
+      if (deployment.attempts > MAX_ATTEMPTS) {
+        throw new PitlaneError(500, 'DEPLOYMENT_INTERRUPTED', `gave up after ${MAX_ATTEMPTS} interrupted attempts`);
+      }
+      if (deployment.attempts > 1) {
+        logs.line(`Pitlane restarted during this deployment (attempt ${deployment.attempts}); starting it again`);
+        await this.removeLeftovers(deployment.id);
+      }
+      await this.execute(deployment, logs, created);
+      await logs.flush();
+      await deployments.finish(deployment.id, { status: 'done' });
+      log.info({ deployment: deployment.id, job: deployment.jobName, version: deployment.jobVersion }, 'deployment done');
+    } catch (error) {
+      const message = isPitlaneError(error) || error instanceof Error ? error.message : String(error);
+      logs.line(`ERROR: ${message}`);
+      await logs.flush();
+      for (const containerId of created) await this.deps.target.removeContainer(containerId, 2).catch(() => undefined);
+      await deployments.finish(deployment.id, { status: 'failed', error: message }).catch((e: Error) =>
+        log.error({ err: e, deployment: deployment.id }, 'could not record the failure'),
+      );
+      log.warn({ deployment: deployment.id, error: message }, 'deployment failed');
+    } finally {
+      await rm(join(this.deps.workDir, deployment.id), { recursive: true, force: true }).catch(() => undefined);
+      const finished = await deployments.get(deployment.id).catch(() => undefined);
+      if (deployment.contextPath && finished && (finished.status === 'done' || finished.status === 'failed')) {
+        await rm(deployment.contextPath, { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Removes containers an interrupted earlier attempt of this deployment created but never activated. */
+  private async removeLeftovers(deploymentId: string): Promise<void> {
+    const active = new Set((await this.deps.jobs.allReplicas()).map((r) => r.containerId));
+    for (const container of await this.deps.target.listManagedContainers()) {
+      if (container.labels['pitlane.deployment'] === deploymentId && !active.has(container.id)) {
+        await this.deps.target.removeContainer(container.id, 2);
+      }
+    }
+  }
+
+  private async execute(deployment: DeploymentRecord, logs: LogWriter, created: string[]): Promise<void> {
+    const { deployments, target, jobs } = this.deps;
+    const manifest = deployment.manifest as JobManifest;
+    const work = join(this.deps.workDir, deployment.id);
+    await rm(work, { recursive: true, force: true });
+    await mkdir(work, { recursive: true });
+
+    await deployments.setPhase(deployment.id, 'fetching_source');
+    let contextDir: string | undefined;
+    let commit: string | undefined;
+    if (deployment.sourceKind === 'upload') {
+      if (!deployment.contextPath) throw new PitlaneError(400, 'BUILD_CONTEXT_MISSING', 'the uploaded build context is missing');
+      contextDir = deployment.contextPath;
+      logs.line('using the uploaded build context');
+    } else if (deployment.sourceKind === 'git') {
+      if (!manifest.git) throw new PitlaneError(400, 'MANIFEST_INVALID', 'git.remote is required', [{ path: 'git.remote', message: 'required' }]);
+      logs.line(`cloning ${manifest.git.remote}${manifest.git.branch ? ` (branch ${manifest.git.branch})` : ''}`);
+      const cloned = await cloneSource(manifest.git, join(work, 'repo'));
+      contextDir = cloned.contextDir;
+      commit = cloned.commit;
+      logs.line(`cloned commit ${commit}`);
+    }
+
+    const tag = jobImageTag(manifest.name, manifest.version);
+    let imageId: string;
+    if (contextDir) {
+      await deployments.setPhase(deployment.id, 'linting');
+      const dockerfilePath = resolve(contextDir, manifest.dockerfile_path);
+      if (relative(contextDir, dockerfilePath).startsWith('..')) {
+        throw new PitlaneError(400, 'MANIFEST_INVALID', 'dockerfile_path escapes the build context', [
+          { path: 'docker.dockerfile_path', message: 'must stay inside the build context' },
+        ]);
+      }
+      const dockerfile = await readFile(dockerfilePath, 'utf8').catch(() => undefined);
+      if (dockerfile === undefined) {
+        throw new PitlaneError(422, 'DOCKERFILE_MISSING', `no Dockerfile at "${manifest.dockerfile_path}" in the build context`, [
+          { path: 'docker.dockerfile_path', message: 'file not found in the build context' },
+        ]);
+      }
+      if (!/^\s*FROM\s/im.test(dockerfile)) {
+        throw new PitlaneError(422, 'DOCKERFILE_INVALID', `${manifest.dockerfile_path} has no FROM instruction`);
+      }
+
+      await deployments.setPhase(deployment.id, 'building');
+      logs.line(`building ${tag}`);
+      const labels: Record<string, string> = {
+        'pitlane.managed': 'true',
+        'pitlane.job': manifest.name,
+        'pitlane.version': manifest.version,
+        'pitlane.deployment': deployment.id,
+      };
+      if (commit) labels['pitlane.git-commit'] = commit;
+      try {
+        const built = await target.buildImage(
+          packContext(contextDir, manifest.dockerfile_path),
+          { tag, dockerfile: manifest.dockerfile_path, buildArgs: manifest.build_args, labels },
+          logs.line,
+        );
+        imageId = built.imageId;
+      } catch (error) {
+        throw new PitlaneError(422, 'BUILD_FAILED', `the image build failed: ${(error as Error).message}`);
+      }
+    } else {
+      if (!manifest.image) throw new PitlaneError(400, 'MANIFEST_INVALID', 'no source: give git.remote, image, or upload a build context');
+      await deployments.setPhase(deployment.id, 'building');
+      logs.line(`using pre-built image ${manifest.image}`);
+      try {
+        imageId = (await target.ensureImage(manifest.image, logs.line)).imageId;
+      } catch (error) {
+        throw new PitlaneError(422, 'IMAGE_NOT_FOUND', (error as Error).message, [{ path: 'image', message: (error as Error).message }]);
+      }
+      await target.tagImage(imageId, tag);
+    }
+    await deployments.setImage(deployment.id, imageId);
+    logs.line(`image ${imageId}`);
+
+    await deployments.setPhase(deployment.id, 'checking_image');
+
+    await deployments.setPhase(deployment.id, 'provisioning');
+    const spec: ContainerSpec = buildContainerSpec({
+      manifest,
+      deploymentId: deployment.id,
+      image: imageId,
+      policy: this.deps.policy,
+      pubUrl: this.deps.pubUrl,
+      deployedAtMs: Date.now(),
+    });
+    for (let index = 0; index < manifest.replicas; index += 1) {
+      const containerId = await target.startReplica(spec, index, {});
+      created.push(containerId);
+      logs.line(`started replica ${index} as container ${containerId.slice(0, 12)}`);
+    }
+
+    await deployments.setPhase(deployment.id, 'waiting_ready');
+    const addresses: { containerId: string; replicaIndex: number; host: string; port: number }[] = [];
+    for (const [index, containerId] of created.entries()) {
+      const result = await waitUntilReady(target, containerId, spec.port, this.deps.readyTimeoutMs);
+      if (!result.ready) throw new PitlaneError(422, 'JOB_NOT_READY', `replica ${index}: ${result.reason}`);
+      addresses.push({ containerId, replicaIndex: index, host: result.host, port: result.port });
+      logs.line(`replica ${index} answers on port ${spec.port}`);
+    }
+
+    const previous = await jobs.get(manifest.name, manifest.version);
+    const replaced = await jobs.activate(
+      {
+        name: manifest.name,
+        version: manifest.version,
+        status: 'running',
+        statusReason: null,
+        jobtype: manifest.jobtype,
+        manifest,
+        imageId,
+        imageTag: tag,
+        deploymentId: deployment.id,
+        containerSpec: spec,
+      },
+      addresses.map((a) => ({ containerId: a.containerId, replicaIndex: a.replicaIndex, host: a.host, port: a.port })),
+    );
+    created.length = 0;
+    await this.deps.onJobsChanged();
+    for (const containerId of replaced) await target.removeContainer(containerId, 10).catch(() => undefined);
+    if (previous && previous.imageId !== imageId) await target.removeImageTag(previous.imageId).catch(() => undefined);
+    logs.line(`${manifest.name} ${manifest.version} is serving`);
+  }
+}

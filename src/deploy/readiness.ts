@@ -1,0 +1,65 @@
+/**
+ * Readiness of a freshly started replica: it is ready when its server answers HTTP on its port
+ * (any status code). It has failed when its container exits or restarts before that.
+ */
+import { request } from 'undici';
+import type { InfrastructureTarget } from '../infra/index.js';
+
+/** Outcome of {@link waitUntilReady}. */
+export type ReadinessResult = { ready: true; host: string; port: number } | { ready: false; reason: string };
+
+/** True when an HTTP server answers `GET /` at host:port within `timeoutMs`. */
+export async function answersHttp(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  try {
+    const response = await request(`http://${host}:${port}/`, {
+      method: 'GET',
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body.dump();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Polls a replica until it answers, its container stops, or `timeoutMs` passes.
+ * @param logLines how many of the container's last output lines to quote in a failure reason.
+ */
+export async function waitUntilReady(
+  target: InfrastructureTarget,
+  containerId: string,
+  port: number,
+  timeoutMs: number,
+  options: { pollMs?: number; logLines?: number; signal?: AbortSignal } = {},
+): Promise<ReadinessResult> {
+  const pollMs = options.pollMs ?? 250;
+  const deadline = Date.now() + timeoutMs;
+  const lastLogs = async (): Promise<string> => {
+    const lines = await target.containerLogs(containerId, options.logLines ?? 20).catch(() => []);
+    return lines.length > 0 ? `; last log lines:\n${lines.join('\n')}` : '; it printed nothing';
+  };
+  for (;;) {
+    if (options.signal?.aborted) return { ready: false, reason: 'readiness check was cancelled' };
+    const state = await target.inspectReplica(containerId, port);
+    if (state.state === 'missing') return { ready: false, reason: `container ${containerId.slice(0, 12)} disappeared` };
+    if (state.state === 'exited' || state.state === 'dead' || state.state === 'restarting' || state.restartCount > 0) {
+      return {
+        ready: false,
+        reason: `the container exited with code ${state.exitCode ?? 'unknown'} before it answered on port ${port}${await lastLogs()}`,
+      };
+    }
+    if (state.state === 'running' && state.host && state.port && (await answersHttp(state.host, state.port, 1000))) {
+      return { ready: true, host: state.host, port: state.port };
+    }
+    if (Date.now() >= deadline) {
+      return {
+        ready: false,
+        reason: `the job did not answer HTTP on port ${port} within ${Math.round(timeoutMs / 1000)} s (is it listening on 0.0.0.0:${port}?)${await lastLogs()}`,
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

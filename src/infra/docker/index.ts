@@ -1,0 +1,3 @@
+/** The docker infrastructure target. */
+export { DockerTarget, type DockerTargetOptions } from './docker-target.js';
+export { LineSplitter, demultiplex, demultiplexLines, type OutputFrame } from './log-lines.js';

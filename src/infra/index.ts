@@ -1,0 +1,3 @@
+/** Infrastructure targets. */
+export type { InfrastructureTarget, ContainerSpec, ReplicaState, ManagedContainer, BuildOptions } from './target.js';
+export { DockerTarget, type DockerTargetOptions, LineSplitter, demultiplex, demultiplexLines } from './docker/index.js';

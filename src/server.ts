@@ -1,0 +1,178 @@
+/**
+ * The composition root: creates the store, the infrastructure target, the deployment pipeline
+ * and workers, the reconciler, the gateway and the API, wires them together and starts them.
+ * Nothing else in Pitlane constructs these objects.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import pino from 'pino';
+import { createApp } from './api/app.js';
+import { AdminTokenVerifier, ensureAdminToken } from './auth/index.js';
+import { DEFAULT_EXTRACT_LIMITS } from './build/index.js';
+import type { PitlaneConfig } from './config.js';
+import { DeploymentPipeline, DeploymentService, DeploymentWorkers, Reconciler, type ResourcePolicy } from './deploy/index.js';
+import { Gateway, RoutingTable } from './gateway/index.js';
+import { DockerTarget } from './infra/index.js';
+import { parseManifestText } from './manifest/index.js';
+import { DeploymentRepository, JobRepository, openDatabase, SettingsRepository } from './store/index.js';
+
+/** A running Pitlane server. */
+export interface RunningServer {
+  /** Base URL the server listens on, e.g. `http://127.0.0.1:7300`. */
+  url: string;
+  /** The admin token generated at first start (to print once), else undefined. */
+  generatedToken: string | undefined;
+  /** Stops accepting work, waits for deployments in flight, closes the server and database. */
+  close(): Promise<void>;
+}
+
+/** Pitlane's own version, from package.json. */
+export function pitlaneVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * Starts Pitlane with `config`: migrates the database, reconciles containers with records,
+ * then serves the API and gateway and starts the deployment workers.
+ * @throws Error when the database cannot be opened, the Docker engine does not answer, or the port is taken.
+ */
+export async function startServer(config: PitlaneConfig, logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const contextsDir = join(config.dataDir, 'contexts');
+  const workDir = join(config.dataDir, 'work');
+  await mkdir(contextsDir, { recursive: true });
+  await mkdir(workDir, { recursive: true });
+
+  const db = await openDatabase(join(config.dataDir, 'pitlane.db'));
+  const settings = new SettingsRepository(db);
+  const deployments = new DeploymentRepository(db);
+  const jobs = new JobRepository(db);
+
+  let installationId = await settings.get('installation_id');
+  if (!installationId) {
+    installationId = randomUUID();
+    await settings.set('installation_id', installationId);
+  }
+  const { hash, generated } = await ensureAdminToken(settings, config.adminToken);
+  const verifier = new AdminTokenVerifier(hash);
+
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch (error) {
+    await db.destroy();
+    throw new Error(`the Docker engine does not answer (${(error as Error).message}); run scripts/setup/ensure-docker.sh`);
+  }
+  const target = new DockerTarget({ docker, access: config.dockerAccess, networkName: config.dockerNetwork, installationId });
+
+  const routes = new RoutingTable(jobs);
+  const onJobsChanged = (): Promise<void> => routes.reload();
+  const policy: ResourcePolicy = {
+    defaultMemoryBytes: config.defaultMemoryBytes,
+    maxMemoryBytes: config.maxMemoryBytes,
+    defaultCpuCores: config.defaultCpuCores,
+    maxCpuCores: config.maxCpuCores,
+    pidsLimit: config.pidsLimit,
+  };
+  const reconciler = new Reconciler({
+    jobs,
+    deployments,
+    target,
+    onJobsChanged,
+    onReplicaState: (containerId, running) => routes.setReplicaRunning(containerId, running),
+    log: logger,
+  });
+  const pipeline = new DeploymentPipeline({
+    deployments,
+    jobs,
+    target,
+    workDir,
+    policy,
+    pubUrl: config.pubUrl,
+    readyTimeoutMs: config.readyTimeoutS * 1000,
+    onJobsChanged,
+    log: logger,
+  });
+  const owner = `${installationId}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const workers = new DeploymentWorkers({
+    deployments,
+    run: (deployment) => pipeline.run(deployment),
+    owner,
+    concurrency: config.deployConcurrency,
+    leaseMs: config.leaseMs,
+    pollMs: 1000,
+    log: logger,
+  });
+  const service = new DeploymentService({
+    deployments,
+    jobs,
+    target,
+    policy,
+    contextsDir,
+    uploadLimits: { ...DEFAULT_EXTRACT_LIMITS, maxBytes: Math.max(config.maxUploadBytes * 4, DEFAULT_EXTRACT_LIMITS.maxBytes) },
+    onQueued: () => workers.wake(),
+    onJobsChanged,
+    parseManifestText: (text) => parseManifestText(text),
+  });
+  let reconcileSoon: NodeJS.Timeout | undefined;
+  const gateway = new Gateway({
+    routes,
+    authorize: (headers) => verifier.verifyHeaders(headers),
+    onReplicaUnreachable: (containerId) => {
+      routes.setReplicaRunning(containerId, false);
+      reconcileSoon ??= setTimeout(() => {
+        reconcileSoon = undefined;
+        void reconciler.reconcile().catch((error: unknown) => logger.error({ err: error }, 'reconciliation failed'));
+      }, 200);
+    },
+  });
+
+  let ready = false;
+  const app = createApp({
+    service,
+    deployments,
+    jobs,
+    target,
+    gateway,
+    verifier,
+    maxUploadBytes: config.maxUploadBytes,
+    isReady: () => ready,
+    logger,
+    version: pitlaneVersion(),
+  });
+
+  await routes.reload();
+  const summary = await reconciler.reconcile();
+  if (summary.removedOrphans.length + summary.recreatedReplicas.length > 0) {
+    logger.info(summary, 'start-up reconciliation');
+  }
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  workers.start();
+  reconciler.start(config.reconcileIntervalMs);
+  ready = true;
+
+  return {
+    url: `http://${host}:${port}`,
+    generatedToken: generated,
+    async close() {
+      ready = false;
+      reconciler.stop();
+      if (reconcileSoon) clearTimeout(reconcileSoon);
+      await workers.stop();
+      await app.close();
+      await gateway.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Database migrations, in code (kysely `Migrator` with a static provider, so bundles and tests
+ * need no file globbing). Written with kysely's schema builder so SQLite and PostgreSQL share them.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('deployments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('job_name', 'text', (c) => c.notNull())
+        .addColumn('job_version', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('manifest_json', 'text', (c) => c.notNull())
+        .addColumn('source_kind', 'text', (c) => c.notNull())
+        .addColumn('context_path', 'text')
+        .addColumn('force', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('warnings_json', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('error', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_expires_ms', 'bigint')
+        .addColumn('image_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema.createIndex('deployments_status').on('deployments').columns(['status', 'created_at']).execute();
+      await db.schema.createIndex('deployments_job').on('deployments').columns(['job_name', 'job_version']).execute();
+
+      await db.schema
+        .createTable('deployment_logs')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('deployment_id', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('line', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('deployment_logs_deployment').on('deployment_logs').columns(['deployment_id', 'id']).execute();
+
+      await db.schema
+        .createTable('jobs')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_reason', 'text')
+        .addColumn('jobtype', 'text', (c) => c.notNull())
+        .addColumn('manifest_json', 'text', (c) => c.notNull())
+        .addColumn('image_id', 'text', (c) => c.notNull())
+        .addColumn('image_tag', 'text', (c) => c.notNull())
+        .addColumn('deployment_id', 'text', (c) => c.notNull())
+        .addColumn('container_spec_json', 'text', (c) => c.notNull())
+        .addColumn('deployed_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('jobs_pk', ['name', 'version'])
+        .execute();
+
+      await db.schema
+        .createTable('replicas')
+        .addColumn('container_id', 'text', (c) => c.primaryKey())
+        .addColumn('job_name', 'text', (c) => c.notNull())
+        .addColumn('job_version', 'text', (c) => c.notNull())
+        .addColumn('replica_index', 'integer', (c) => c.notNull())
+        .addColumn('host', 'text')
+        .addColumn('port', 'integer')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('replicas_job').on('replicas').columns(['job_name', 'job_version']).execute();
+
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+/** The static migration provider: every migration Pitlane has, keyed by sortable name. */
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,110 @@
+/**
+ * Table shapes of Pitlane's database, as kysely sees them. One set of tables serves SQLite
+ * (embedded mode) and PostgreSQL (multi-instance mode). Times are ISO 8601 strings (UTC) unless
+ * the column name ends in `_ms` (milliseconds since the Unix epoch). JSON columns hold text.
+ */
+import type { Generated } from 'kysely';
+
+/** Deployment status: the queue state of one durable deploy attempt. */
+export type DeploymentStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/**
+ * Deployment phases, in order (DESIGN.md "Lifecycles"). Each is written before the work it starts.
+ */
+export const DEPLOYMENT_PHASES = [
+  'queued',
+  'fetching_source',
+  'linting',
+  'building',
+  'checking_image',
+  'provisioning',
+  'waiting_ready',
+  'done',
+  'failed',
+] as const;
+export type DeploymentPhase = (typeof DEPLOYMENT_PHASES)[number];
+
+/** Where a deployment's source comes from. */
+export type SourceKind = 'upload' | 'git' | 'image';
+
+export interface DeploymentsTable {
+  id: string;
+  job_name: string;
+  job_version: string;
+  status: DeploymentStatus;
+  phase: DeploymentPhase;
+  /** The normalised manifest, JSON. */
+  manifest_json: string;
+  source_kind: SourceKind;
+  /** Path of the stored build context archive (tar.gz) for uploads, else null. */
+  context_path: string | null;
+  force: number;
+  /** JSON array of strings. */
+  warnings_json: string;
+  error: string | null;
+  /** How many times a worker has started this deployment (a restart mid-way starts it again). */
+  attempts: number;
+  /** Instance id of the worker holding the lease, or null. */
+  lease_owner: string | null;
+  lease_expires_ms: number | null;
+  image_id: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface DeploymentLogsTable {
+  id: Generated<number>;
+  deployment_id: string;
+  /** ISO 8601 time the line was received. */
+  time: string;
+  line: string;
+}
+
+/** Job version status. `running`: serving; `failed`: its containers are gone and could not be restored. */
+export type JobStatus = 'provisioning' | 'running' | 'degraded' | 'failed';
+
+export interface JobsTable {
+  name: string;
+  version: string;
+  status: JobStatus;
+  /** Human-readable reason for a status other than running. */
+  status_reason: string | null;
+  jobtype: string;
+  manifest_json: string;
+  /** Image id (sha256 digest of the image config). */
+  image_id: string;
+  /** Tag Pitlane gave the image, e.g. `pitlane-job/sum-numbers:0.0.1`. */
+  image_tag: string;
+  deployment_id: string;
+  /** The container specification, JSON (see infra/docker ContainerSpec), to recreate lost containers. */
+  container_spec_json: string;
+  deployed_at: string;
+  updated_at: string;
+}
+
+export interface ReplicasTable {
+  container_id: string;
+  job_name: string;
+  job_version: string;
+  replica_index: number;
+  /** Host address the gateway forwards to, e.g. `127.0.0.1`. */
+  host: string | null;
+  /** Published host port, or null when not known (container restarting). */
+  port: number | null;
+  created_at: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+/** The whole database, as typed for kysely. */
+export interface DatabaseSchema {
+  deployments: DeploymentsTable;
+  deployment_logs: DeploymentLogsTable;
+  jobs: JobsTable;
+  replicas: ReplicasTable;
+  settings: SettingsTable;
+}
