@@ -1,0 +1,1 @@
+export { lintDockerfile } from './lint.js';
