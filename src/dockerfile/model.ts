@@ -195,7 +195,7 @@ function execScript(arr: string[]): ShellScript {
     // Positions are meaningless for exec form; keep them but callers check `exec`.
     return s;
   }
-  if (arr.length === 0) return { commands: [], hasPipe: false, assignments: [], stateful: false, hasHeredoc: false };
+  if (arr.length === 0) return { commands: [], hasPipe: false, assignments: [], stateful: false, hasHeredoc: false, hasComments: false };
   const words = arr.map((text) => ({ text, literal: true, start: 0, end: 0 }));
   const first = arr[0]!;
   const cmd: ShellCommand = {
@@ -207,7 +207,7 @@ function execScript(arr: string[]): ShellScript {
     end: 0,
     index: 0,
   };
-  return { commands: [cmd], hasPipe: false, assignments: [], stateful: false, hasHeredoc: false };
+  return { commands: [cmd], hasPipe: false, assignments: [], stateful: false, hasHeredoc: false, hasComments: false };
 }
 
 interface BuildCtx {

@@ -63,6 +63,13 @@ export interface ShellScript {
   stateful: boolean;
   /** True when the script (outside nested heredoc scripts) contains a here-document. */
   hasHeredoc: boolean;
+  /** True when the script contains a shell comment (`# ...`), which would swallow text appended to its line. */
+  hasComments: boolean;
+  /**
+   * When the whole script is one `&&` chain (`a && b | c && d`: no `;`, `||`, `&` or newline
+   * between statements), the offsets of its elements; otherwise undefined.
+   */
+  andChain?: Array<{ start: number; end: number }>;
   /** The parse error, if any: message and offset in the script. */
   error?: { message: string; offset: number };
 }
@@ -83,11 +90,12 @@ type Node = any;
 const syntax = (sh as any).syntax;
 let parser: Node | undefined;
 function getParser(): Node {
-  if (parser === undefined) parser = syntax.NewParser(syntax.KeepComments(false), syntax.Variant(syntax.LangBash));
+  if (parser === undefined) parser = syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash));
   return parser;
 }
 
 /** Binary operators of mvdan.cc/sh/v3/syntax.BinCmdOperator as numbered in mvdan-sh 0.10.1. */
+const OP_AND = 10;
 const OP_PIPE = 12;
 const OP_PIPE_ALL = 13;
 /** Redirect operators: `<<`, `<<-`. */
@@ -130,6 +138,7 @@ class Walker {
   hasPipe = false;
   stateful = false;
   hasHeredoc = false;
+  hasComments = false;
   private counter = 0;
 
   constructor(
@@ -155,6 +164,7 @@ class Walker {
   stmt(s: Node, topLevel: boolean): void {
     if (!s) return;
     if (topLevel && s.Background) this.stateful = true;
+    if (s.Comments && s.Comments.length > 0) this.hasComments = true;
     const redirs = s.Redirs;
     const cmd = s.Cmd;
     if (redirs && redirs.length) this.redirects(redirs, cmd, topLevel);
@@ -215,6 +225,7 @@ class Walker {
       this.commands.push(c);
     }
     this.hasPipe ||= inner.hasPipe;
+    this.hasComments ||= inner.hasComments;
     this.stateful ||= inner.stateful;
     this.assignments.push(...inner.assignments);
   }
@@ -428,17 +439,36 @@ function parseShellAt(script: string, base: number, heredocScripts: boolean): Sh
     } catch {
       /* keep defaults */
     }
-    return { commands: [], hasPipe: false, assignments: [], stateful: true, hasHeredoc: false, error: { message, offset } };
+    return { commands: [], hasPipe: false, assignments: [], stateful: true, hasHeredoc: false, hasComments: false, error: { message, offset } };
   }
   const walker = new Walker(script, toIndex, base, heredocScripts);
   walker.stmts(file.Stmts, true);
-  return {
+  if (file.Last && file.Last.length > 0) walker.hasComments = true;
+  const out: ShellScript = {
     commands: walker.commands,
     hasPipe: walker.hasPipe,
     assignments: walker.assignments,
     stateful: walker.stateful,
     hasHeredoc: walker.hasHeredoc,
+    hasComments: walker.hasComments,
   };
+  if (file.Stmts.length === 1) {
+    const chain: Array<{ start: number; end: number }> = [];
+    if (andChain(file.Stmts[0], chain, walker)) out.andChain = chain;
+  }
+  return out;
+}
+
+/** Collects the elements of a top-level `&&` chain; false when the statement is anything else. */
+function andChain(s: Node, out: Array<{ start: number; end: number }>, w: Walker): boolean {
+  if (s.Background || s.Negated || s.Coprocess) return false;
+  const cmd = s.Cmd;
+  if (cmd && syntax.NodeType(cmd) === 'BinaryCmd' && cmd.Op === OP_AND) {
+    return andChain(cmd.X, out, w) && andChain(cmd.Y, out, w);
+  }
+  if (cmd && syntax.NodeType(cmd) === 'BinaryCmd' && cmd.Op !== OP_PIPE && cmd.Op !== OP_PIPE_ALL) return false;
+  out.push({ start: w.pos(s), end: w.end(s) });
+  return true;
 }
 
 /**

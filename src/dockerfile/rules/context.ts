@@ -59,3 +59,15 @@ export function commandOffset(site: RunSite, cmd: ShellCommand): number {
 export function hasCacheMount(info: RunInfo, dir: string): boolean {
   return info.mounts.some((m) => (m.type === 'cache' || m.type === 'tmpfs') && m.target !== undefined && (dir.startsWith('/') ? m.target.startsWith(dir) : m.target.includes(dir)));
 }
+
+/** Whether two consecutive RUNs can be merged into one with `&&` without changing behaviour. */
+export function mergeable(a: RunSite, b: RunSite): boolean {
+  const sa = a.info.shell!;
+  const sb = b.info.shell!;
+  if (a.info.exec || b.info.exec || a.inOnbuild || b.inOnbuild) return false;
+  if (a.run.heredocs.length || b.run.heredocs.length || sa.hasHeredoc || sb.hasHeredoc) return false;
+  if (sa.error || sb.error || sa.stateful || sa.hasComments || sb.andChain === undefined) return false;
+  const key = (i: Instr): string => i.flags.map((f) => `${f.name}=${f.value ?? ''}`).sort().join(' ');
+  return key(a.run) === key(b.run);
+}
+

@@ -8,7 +8,7 @@ import { substituteArgs } from '../model.js';
 import type { ShellCommand } from '../shell.js';
 import { dropQuotes, parseImageRef } from '../text.js';
 import { argsNoFlags, cmdHasArgs } from './commands.js';
-import { commandOffset, runSites, type CheckContext, type RunSite } from './context.js';
+import { commandOffset, mergeable, runSites, type CheckContext, type RunSite } from './context.js';
 import { copyParts, isSensitiveName } from './instructions.js';
 
 // ---------------------------------------------------------------- helpers
@@ -274,17 +274,6 @@ export function checkPitlaneRules(ctx: CheckContext): void {
   checkVariables(ctx);
   checkImageTags(ctx);
   checkBuildTools(ctx, sites);
-}
-
-/** Whether two consecutive RUNs can be merged into one with `&&` without changing behaviour. */
-export function mergeable(a: RunSite, b: RunSite): boolean {
-  const sa = a.info.shell!;
-  const sb = b.info.shell!;
-  if (a.info.exec || b.info.exec || a.inOnbuild || b.inOnbuild) return false;
-  if (a.run.heredocs.length || b.run.heredocs.length || sa.hasHeredoc || sb.hasHeredoc) return false;
-  if (sa.error || sb.error || sa.stateful) return false;
-  const key = (i: Instr): string => i.flags.map((f) => `${f.name}=${f.value ?? ''}`).sort().join(' ');
-  return key(a.run) === key(b.run);
 }
 
 /** PL1002: RUNs that belong in one layer. */

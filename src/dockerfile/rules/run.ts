@@ -6,7 +6,7 @@ import type { DockerfileModel, Instr } from '../model.js';
 import type { ShellCommand } from '../shell.js';
 import { dropQuotes } from '../text.js';
 import { argsNoFlags, cmdHasArgs, cmdHasPrefixArg, containsRun, flagArgs, hasAnyFlag, hasArg, hasFlag, isPipInstall } from './commands.js';
-import { commandOffset, hasCacheMount, runSites, type CheckContext, type RunSite } from './context.js';
+import { commandOffset, hasCacheMount, mergeable, runSites, type CheckContext, type RunSite } from './context.js';
 
 const M = {
   DL3001: 'For some bash commands it makes no sense running them in a Docker container like `ssh`, `vim`, `shutdown`, `service`, `ps`, `free`, `top`, `kill`, `mount`, `ifconfig`',
@@ -305,7 +305,7 @@ function stateful(ctx: CheckContext, sites: RunSite[]): void {
   // DL4001 (wget and curl in one stage), DL4006 (pipefail), DL3059 (consecutive RUNs), DL3010 (archives).
   let tools = new Set<string>();
   let pipefail = false;
-  let prev: { flags: string; count: number } | undefined;
+  let prev: { flags: string; count: number; site: RunSite } | undefined;
   let archives: Array<{ name: string; instr: Instr }> = [];
   const extracted = new Set<Instr>();
   for (const instr of model.instrs) {
@@ -346,9 +346,9 @@ function stateful(ctx: CheckContext, sites: RunSite[]): void {
     const flagKey = instr.flags.map((f) => `${f.name}=${f.value ?? ''}`).sort().join(' ');
     const count = plain(site).length;
     if (prev && prev.flags === flagKey && count <= 2 && prev.count <= 2) {
-      report(ctx, site, 'DL3059', undefined, !site.info.exec);
+      report(ctx, site, 'DL3059', undefined, mergeable(prev.site, site));
     }
-    prev = { flags: flagKey, count };
+    prev = { flags: flagKey, count, site };
     for (const a of archives) {
       if (site.commands.some((c) => (isTarExtract(c) || UNZIP.has(c.name)) && argsNoFlags(c).map(basename).includes(a.name))) extracted.add(a.instr);
     }
