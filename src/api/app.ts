@@ -39,7 +39,6 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
   const app = fastify({
     loggerInstance: deps.logger,
     bodyLimit: Math.ceil(deps.maxUploadBytes * 1.4) + 1024 * 1024,
-    disableRequestLogging: false,
     requestIdHeader: 'x-request-id',
     serverFactory: (handler) =>
       createServer({ keepAliveTimeout: 65_000 }, (req: IncomingMessage, res: ServerResponse) => {

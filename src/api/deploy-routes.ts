@@ -59,11 +59,15 @@ export function registerDeployRoutes(app: FastifyInstance, deps: DeployRouteDeps
   app.post(
     '/api/v1/deploy',
     {
+      // Multipart bodies are read in the handler; give the JSON-schema validation an empty object for them.
+      preValidation: async (request) => {
+        if (request.isMultipart()) request.body = {};
+      },
       schema: {
-        description: 'Queue a deployment of a job version. Answers at once with the deployment id.',
+        description:
+          'Queue a deployment of a job version. Answers 202 at once with the deployment id. Also accepts multipart/form-data with a `manifest` field or file, a `build_context` file (tar or tar.gz) and a `force` field.',
         body: {
           type: 'object',
-          required: ['manifest'],
           additionalProperties: false,
           properties: {
             manifest: { description: 'The manifest: YAML text or a JSON object (job.yaml / fatman.yaml fields).' },
@@ -78,7 +82,10 @@ export function registerDeployRoutes(app: FastifyInstance, deps: DeployRouteDeps
       if (request.isMultipart()) {
         input = await readMultipartDeploy(request);
       } else {
-        const body = request.body as { manifest: unknown; build_context?: string; force?: boolean };
+        const body = request.body as { manifest?: unknown; build_context?: string; force?: boolean };
+        if (body.manifest === undefined || body.manifest === null) {
+          throw new PitlaneError(400, 'REQUEST_INVALID', 'the "manifest" field is required', [{ path: 'manifest', message: 'required' }]);
+        }
         let buildContext: Readable | undefined;
         if (body.build_context !== undefined) {
           if (!/^[A-Za-z0-9+/=\s]*$/.test(body.build_context)) {

@@ -199,7 +199,7 @@ export class DeploymentPipeline {
       deployedAtMs: Date.now(),
     });
     for (let index = 0; index < manifest.replicas; index += 1) {
-      const containerId = await target.startReplica(spec, index, {});
+      const containerId = await target.startReplica(spec, index, {}, false);
       created.push(containerId);
       logs.line(`started replica ${index} as container ${containerId.slice(0, 12)}`);
     }
@@ -209,6 +209,7 @@ export class DeploymentPipeline {
     for (const [index, containerId] of created.entries()) {
       const result = await waitUntilReady(target, containerId, spec.port, this.deps.readyTimeoutMs);
       if (!result.ready) throw new PitlaneError(422, 'JOB_NOT_READY', `replica ${index}: ${result.reason}`);
+      await target.enableRestarts(containerId);
       addresses.push({ containerId, replicaIndex: index, host: result.host, port: result.port });
       logs.line(`replica ${index} answers on port ${spec.port}`);
     }

@@ -60,8 +60,14 @@ export interface InfrastructureTarget {
   tagImage(imageId: string, tag: string): Promise<void>;
   /** Removes an image tag (the image itself goes when nothing else refers to it). Missing tags are ignored. */
   removeImageTag(tag: string): Promise<void>;
-  /** Creates and starts one replica; returns its container id. */
-  startReplica(spec: ContainerSpec, replicaIndex: number, labels: Record<string, string>): Promise<string>;
+  /**
+   * Creates and starts one replica; returns its container id. With `restartOnFailure: false` the
+   * container is not restarted when it exits (used while a new deployment waits for readiness, so
+   * a failing start is seen with its exit code); {@link enableRestarts} turns restarts on later.
+   */
+  startReplica(spec: ContainerSpec, replicaIndex: number, labels: Record<string, string>, restartOnFailure?: boolean): Promise<string>;
+  /** Gives a running replica its restart policy (`unless-stopped`). */
+  enableRestarts(containerId: string): Promise<void>;
   /** Current state and address of a replica. */
   inspectReplica(containerId: string, port: number): Promise<ReplicaState>;
   /** The last `tail` lines of a container's output (stdout and stderr together). */

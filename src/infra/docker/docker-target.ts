@@ -135,7 +135,7 @@ export class DockerTarget implements InfrastructureTarget {
     }
   }
 
-  async startReplica(spec: ContainerSpec, replicaIndex: number, labels: Record<string, string>): Promise<string> {
+  async startReplica(spec: ContainerSpec, replicaIndex: number, labels: Record<string, string>, restartOnFailure = true): Promise<string> {
     await this.ensureNetwork();
     const portKey = `${spec.port}/tcp`;
     const suffix = Math.random().toString(36).slice(2, 8);
@@ -157,7 +157,7 @@ export class DockerTarget implements InfrastructureTarget {
         Memory: spec.memoryBytes,
         NanoCpus: Math.round(spec.cpuCores * 1e9),
         PidsLimit: spec.pidsLimit,
-        RestartPolicy: { Name: 'unless-stopped' },
+        RestartPolicy: { Name: restartOnFailure ? 'unless-stopped' : 'no' },
         SecurityOpt: ['no-new-privileges'],
         CapDrop: ['NET_RAW'],
         Privileged: false,
@@ -173,6 +173,10 @@ export class DockerTarget implements InfrastructureTarget {
       throw error;
     }
     return container.id;
+  }
+
+  async enableRestarts(containerId: string): Promise<void> {
+    await this.docker.getContainer(containerId).update({ RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 } } as never);
   }
 
   async inspectReplica(containerId: string, port: number): Promise<ReplicaState> {
