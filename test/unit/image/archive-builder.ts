@@ -8,6 +8,9 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
 
+/** A tar-stream entry header (name required). */
+export type TarHeaderArg = Partial<tar.Header> & { name: string };
+
 /** One tar entry of a layer. `size` makes a zero-filled body of that many bytes. */
 export interface Entry {
   path: string;
@@ -38,11 +41,13 @@ export interface ImageSpec {
 }
 
 /** Packs entries into a tar buffer. */
-export async function packTar(entries: Array<{ header: tar.Headers; body?: Buffer }>): Promise<Buffer> {
+export async function packTar(entries: Array<{ header: TarHeaderArg; body?: Buffer }>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('data', (c: unknown) => {
+      chunks.push(c as Buffer);
+    });
     pack.on('end', () => resolve());
     pack.on('error', reject);
   });
@@ -70,7 +75,7 @@ export async function layerTar(entries: Entry[]): Promise<Buffer> {
           mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
           uid: e.uid ?? 0,
           gid: e.gid ?? 0,
-          linkname: e.linkname,
+          ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
           mtime: new Date(0),
         },
         body,
@@ -117,8 +122,8 @@ export async function imageArchive(spec: ImageSpec): Promise<Buffer> {
   const file = (name: string, body: Buffer) => ({ header: { name, type: 'file' as const, size: body.length, mode: 0o644, mtime: new Date(0) }, body });
   const dir = (name: string) => ({ header: { name, type: 'directory' as const, mode: 0o755, mtime: new Date(0) } });
 
-  const layerMembers: Array<{ header: tar.Headers; body?: Buffer }> = [];
-  const jsonMembers: Array<{ header: tar.Headers; body?: Buffer }> = [];
+  const layerMembers: Array<{ header: TarHeaderArg; body?: Buffer }> = [];
+  const jsonMembers: Array<{ header: TarHeaderArg; body?: Buffer }> = [];
   if (layout === 'legacy') {
     const layerPaths: string[] = [];
     tars.forEach((t, i) => {

@@ -60,7 +60,7 @@ describe('corrupt and truncated archives', () => {
 
   it('names the layer whose tar header checksum is wrong', async () => {
     const layer = await layerTar([{ path: 'a', size: 10 }, { path: 'b', size: 10 }]);
-    layer[1024 + 3] ^= 0xff; // second header, name field
+    layer[1024 + 3] = layer[1024 + 3]! ^ 0xff; // second header, name field
     const buf = await archiveWithLayer(layer, 'abc/layer.tar');
     await expect(analyzeImageArchive(streamOf(buf))).rejects.toMatchObject({
       code: 'IMAGE_ARCHIVE_INVALID',
