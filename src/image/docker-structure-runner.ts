@@ -194,7 +194,7 @@ export class DockerStructureTestRunner implements StructureTestRunner {
       const { stdout, stderr } = tty ? { stdout: Buffer.from(logs).toString('utf8'), stderr: '' } : demux(Buffer.from(logs));
       let imageId: string | undefined;
       if (commit) {
-        const res = (await container.commit({ changes: undefined })) as { Id: string };
+        const res = (await container.commit({})) as { Id: string };
         imageId = res.Id;
       }
       return { stdout, stderr, exitCode: status.StatusCode, ...(imageId ? { imageId } : {}) };
