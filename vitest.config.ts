@@ -11,6 +11,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Property-based tests run thousands of cases; on a loaded 2-core machine they need room.
+          testTimeout: 60_000,
         },
       },
       {

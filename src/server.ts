@@ -13,7 +13,7 @@ import { createApp } from './api/app.js';
 import { AdminTokenVerifier, ensureAdminToken } from './auth/index.js';
 import { DEFAULT_EXTRACT_LIMITS } from './build/index.js';
 import type { PitlaneConfig } from './config.js';
-import { DeploymentPipeline, DeploymentService, DeploymentWorkers, Reconciler, type ResourcePolicy } from './deploy/index.js';
+import { createDeploymentWorkers, DeploymentPipeline, DeploymentService, Reconciler, type ResourcePolicy } from './deploy/index.js';
 import { Gateway, RoutingTable } from './gateway/index.js';
 import { DockerTarget } from './infra/index.js';
 import { parseManifestText } from './manifest/index.js';
@@ -102,7 +102,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     log: logger,
   });
   const owner = `${installationId}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const workers = new DeploymentWorkers({
+  const workers = createDeploymentWorkers({
     deployments,
     run: (deployment) => pipeline.run(deployment),
     owner,

@@ -124,10 +124,17 @@ export function registerJobCommands(program: Command, output: Output, client: ()
     .option('-f, --follow', 'keep streaming new output', false)
     .option('--tail <lines>', 'number of lines from the end', '100')
     .option('--replica <index>', 'replica index', '0')
-    .action(async (name: string, version: string, options: { follow: boolean; tail: string; replica: string }) => {
-      const query = `tail=${encodeURIComponent(options.tail)}&follow=${options.follow}&replica=${encodeURIComponent(options.replica)}`;
+    .option('--json', 'print the lines as a JSON array (not with --follow)', false)
+    .action(async (name: string, version: string, options: { follow: boolean; tail: string; replica: string; json: boolean }) => {
+      const query = `tail=${encodeURIComponent(options.tail)}&follow=${options.follow && !options.json}&replica=${encodeURIComponent(options.replica)}`;
       const response = await client().raw('GET', `/api/v1/jobs/${encodeURIComponent(name)}/${encodeURIComponent(version)}/logs?${query}`);
       if (response.statusCode >= 400) throw toApiError(response.statusCode, JSON.parse(await response.body.text()));
+      if (options.json) {
+        const lines = (await response.body.text()).split('\n');
+        if (lines[lines.length - 1] === '') lines.pop();
+        output.out(`${JSON.stringify(lines)}\n`);
+        return;
+      }
       await pipeText(response.body, output);
     });
 

@@ -1,84 +1,30 @@
 /**
- * Deployment workers: claim deployments from the database queue with a lease, renew the lease
- * while the pipeline runs, and run up to `concurrency` at once.
+ * Deployment workers: a {@link LeaseWorkers} pool over the deployments table.
  */
+import { LeaseWorkers } from '../queue/index.js';
 import type { DeploymentRecord, DeploymentRepository } from '../store/index.js';
 
-/** Dependencies of {@link DeploymentWorkers}. */
+/** Dependencies of {@link createDeploymentWorkers}. */
 export interface WorkerOptions {
   deployments: DeploymentRepository;
   run: (deployment: DeploymentRecord) => Promise<void>;
-  /** Identifies this process's leases. */
   owner: string;
   concurrency: number;
   leaseMs: number;
-  /** How often an idle worker looks for work, in milliseconds. */
   pollMs?: number;
   log: { error(obj: object, msg?: string): void };
 }
 
-/** A pool of workers that drains the deployment queue. */
-export class DeploymentWorkers {
-  private running = 0;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-
-  constructor(private readonly options: WorkerOptions) {}
-
-  /** Starts polling. */
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  /** Looks for work now (call after enqueueing). */
-  wake(): void {
-    if (!this.stopped) this.schedule(0);
-  }
-
-  /** Stops claiming new work and waits for the deployments in flight. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.fill(), delayMs);
-  }
-
-  private async fill(): Promise<void> {
-    this.timer = undefined;
-    try {
-      while (!this.stopped && this.running < this.options.concurrency) {
-        const deployment = await this.options.deployments.claimNext(this.options.owner, this.options.leaseMs);
-        if (!deployment) break;
-        this.launch(deployment);
-      }
-    } catch (error) {
-      this.options.log.error({ err: error }, 'claiming a deployment failed');
-    }
-    if (!this.stopped) this.schedule(this.options.pollMs ?? 1000);
-  }
-
-  private launch(deployment: DeploymentRecord): void {
-    this.running += 1;
-    const renew = setInterval(() => {
-      void this.options.deployments
-        .renewLease(deployment.id, this.options.owner, this.options.leaseMs)
-        .catch((error: unknown) => this.options.log.error({ err: error }, 'lease renewal failed'));
-    }, Math.max(500, Math.floor(this.options.leaseMs / 3)));
-    const task = this.options
-      .run(deployment)
-      .catch((error: unknown) => this.options.log.error({ err: error, deployment: deployment.id }, 'deployment crashed'))
-      .finally(() => {
-        clearInterval(renew);
-        this.running -= 1;
-        this.inFlight.delete(task);
-        this.wake();
-      });
-    this.inFlight.add(task);
-  }
+/** Creates the pool of workers that drains the deployment queue. */
+export function createDeploymentWorkers(options: WorkerOptions): LeaseWorkers<DeploymentRecord> {
+  return new LeaseWorkers<DeploymentRecord>({
+    claim: (owner, leaseMs) => options.deployments.claimNext(owner, leaseMs),
+    renew: (id, owner, leaseMs) => options.deployments.renewLease(id, owner, leaseMs),
+    run: options.run,
+    owner: options.owner,
+    concurrency: options.concurrency,
+    leaseMs: options.leaseMs,
+    pollMs: options.pollMs,
+    log: options.log,
+  });
 }

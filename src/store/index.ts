@@ -4,3 +4,4 @@ export { DeploymentRepository, type DeploymentRecord, type DeploymentLogLine } f
 export { JobRepository, type JobRecord, type ReplicaRecord } from './jobs.js';
 export { SettingsRepository } from './settings.js';
 export * from './schema.js';
+export { RunRepository, TERMINAL_RUN_STATUSES, type RunRecord, type RunLogLine } from './runs.js';

@@ -76,6 +76,41 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_runs': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('spec_json', 'text', (c) => c.notNull())
+        .addColumn('context_path', 'text')
+        .addColumn('image_id', 'text')
+        .addColumn('container_id', 'text')
+        .addColumn('exit_code', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('lint_json', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('results_json', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_expires_ms', 'bigint')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('runs_status').on('runs').columns(['status', 'created_at']).execute();
+      await db.schema
+        .createTable('run_logs')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('stream', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('line', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('run_logs_run').on('run_logs').columns(['run_id', 'id']).execute();
+    },
+  },
 };
 
 /** The static migration provider: every migration Pitlane has, keyed by sortable name. */

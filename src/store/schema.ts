@@ -100,6 +100,44 @@ export interface SettingsTable {
   value: string;
 }
 
+/** Run status (DESIGN.md "Lifecycles"): queued → building → running → a terminal status. */
+export type RunStatus = 'queued' | 'building' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+
+export interface RunsTable {
+  id: string;
+  status: RunStatus;
+  /** The validated run specification, JSON (see runs/spec.ts RunSpec). */
+  spec_json: string;
+  /** Directory holding the run's build context (Dockerfile and files), or null for image runs. */
+  context_path: string | null;
+  image_id: string | null;
+  container_id: string | null;
+  exit_code: number | null;
+  error: string | null;
+  /** JSON array of lint findings when a Dockerfile was built. */
+  lint_json: string;
+  /** JSON array of result files, set when the run ends. */
+  results_json: string;
+  cancel_requested: number;
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_ms: number | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface RunLogsTable {
+  id: Generated<number>;
+  run_id: string;
+  /** `stdout`, `stderr`, or `system` (Pitlane's own notes, e.g. build output). */
+  stream: string;
+  /** ISO 8601 time of the line (the engine's timestamp for container output). */
+  time: string;
+  line: string;
+}
+
 /** The whole database, as typed for kysely. */
 export interface DatabaseSchema {
   deployments: DeploymentsTable;
@@ -107,4 +145,6 @@ export interface DatabaseSchema {
   jobs: JobsTable;
   replicas: ReplicasTable;
   settings: SettingsTable;
+  runs: RunsTable;
+  run_logs: RunLogsTable;
 }

@@ -155,6 +155,16 @@ describe('gateway', () => {
     expect(traced.headers['x-request-id']).toBe('trace-123');
   });
 
+  it('streams large request and response bodies through the gateway', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const answer = await server.api('POST', '/pub/job/probe/1.0.0/api/v1/perform', { big });
+    expect(answer.status).toBe(200);
+    expect(answer.body.input.big.length).toBe(big.length);
+    const logs = await server.cli(['logs', 'probe', '1.0.0', '--json']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(Array.isArray(JSON.parse(logs.stdout))).toBe(true);
+  });
+
   it('resolves latest to the highest stable version and 1.x to the highest 1.*', async () => {
     expect((await deployProbe('probe', '1.2.0')).status).toBe('done');
     expect((await deployProbe('probe', '2.0.0-beta.1')).status).toBe('done');

@@ -1,0 +1,2 @@
+/** Durable work queues: the worker pool shared by deployments and runs. */
+export { LeaseWorkers, type LeaseWorkerOptions } from './lease-workers.js';
