@@ -84,7 +84,7 @@ export function lintDockerfile(text: string, options: LintOptions = {}): LintRes
 }
 
 function lintUnsafe(text: string, options: LintOptions): LintResult {
-  const model = buildModel(text);
+  const model = buildModel(text, { shellFastPath: options.shellFastPath !== false });
   const raw: RawFinding[] = [];
   const ctx: CheckContext = { model, options, report: (f) => raw.push(f) };
   if (model.parsed) {

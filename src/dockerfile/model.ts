@@ -215,6 +215,7 @@ interface BuildCtx {
   starts: number[];
   escape: string;
   errors: ParseProblem[];
+  fastPath: boolean;
 }
 
 function offsetOf(starts: number[], pos: { line: number; character: number }): number {
@@ -323,7 +324,7 @@ function buildInstr(ast: Instruction, index: number, stage: number, ctx: BuildCt
       const body = joinContinuations(ctx.text, argsStart, end, ctx.escape, heredocs.length > 0);
       let shell: ShellScript | null = null;
       if (shellPosix) {
-        shell = parseShell(body.text);
+        shell = parseShell(body.text, { fastPath: ctx.fastPath });
         if (shell.error && unterminated === undefined) {
           const off = body.map[Math.min(shell.error.offset, body.map.length - 1)] ?? argsStart;
           const l = lineOf(ctx.starts, off);
@@ -353,7 +354,7 @@ function buildInstr(ast: Instruction, index: number, stage: number, ctx: BuildCt
  *
  * @param text the Dockerfile (any line endings).
  */
-export function buildModel(text: string): DockerfileModel {
+export function buildModel(text: string, options: { shellFastPath?: boolean } = {}): DockerfileModel {
   const starts = lineStarts(text);
   const model: DockerfileModel = {
     text,
@@ -379,7 +380,7 @@ export function buildModel(text: string): DockerfileModel {
     return model;
   }
   model.escape = ast.getEscapeCharacter() || '\\';
-  const ctx: BuildCtx = { text, starts, escape: model.escape, errors: model.errors };
+  const ctx: BuildCtx = { text, starts, escape: model.escape, errors: model.errors, fastPath: options.shellFastPath !== false };
   const astInstrs = ast.getInstructions();
 
   // Comments outside instructions, and pragmas among them.

