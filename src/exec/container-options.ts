@@ -39,7 +39,9 @@ export function engineMessage(error: unknown): string {
   if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') return (json as { message: string }).message.trim();
   if (typeof json === 'string' && json.trim() !== '') return json.trim();
   if (Buffer.isBuffer(json) && json.length > 0) return json.toString('utf8').trim();
-  return error instanceof Error ? error.message.trim() : String(error);
+  // docker-modem's text: "(HTTP code 500) server error - <the engine's message> ".
+  const text = error instanceof Error ? error.message.trim() : String(error);
+  return text.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
 /**
