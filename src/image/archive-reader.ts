@@ -346,7 +346,10 @@ function compressedLayerSink(
         reject(err);
       }
     });
-    z.on('error', (err) => reject(failure ?? decompressionError(err, label)));
+    z.on('error', (err) => {
+      failure ??= decompressionError(err, label);
+      reject(failure);
+    });
     z.on('close', () => {
       release();
       if (!z.readableEnded) reject(failure ?? archiveError('IMAGE_ARCHIVE_INVALID', `${label} could not be decompressed`));
@@ -355,6 +358,7 @@ function compressedLayerSink(
   done.catch(() => undefined); // observed through work.waits
   return {
     write(chunk) {
+      if (failure) throw failure; // stop reading a layer that is already known to be bad
       if (!z.write(chunk)) {
         work.waits.push(
           new Promise<void>((resolve, reject) => {

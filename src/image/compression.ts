@@ -23,9 +23,6 @@ export function sniffBlob(head: Buffer): BlobKind {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
   if (head.length === 0) return 'tar';
-  let i = 0;
-  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
-  if (head[i] === 0x7b /* { */ || head[i] === 0x5b /* [ */) return 'json';
   if (head.length >= 512) {
     if (head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
     if (head.subarray(0, 512).every((b) => b === 0)) return 'tar';
@@ -33,6 +30,9 @@ export function sniffBlob(head: Buffer): BlobKind {
   } else if (head.every((b) => b === 0)) {
     return 'tar';
   }
+  let i = 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+  if (head[i] === 0x7b /* { */ || head[i] === 0x5b /* [ */) return 'json';
   return 'unknown';
 }
 

@@ -31,11 +31,17 @@ export interface ReportLayerInput {
 
 /** Everything {@link buildImageReport} needs besides the layers. */
 export interface ReportImageInput {
+  /** `legacy` (`<id>/layer.tar`) or `oci` (`blobs/<alg>/<hex>`). */
   layout: 'legacy' | 'oci';
+  /** The file that described the image. */
   manifestSource: 'manifest.json' | 'index.json';
+  /** Compression of the archive stream itself. */
   archiveCompression: 'none' | 'gzip' | 'zstd';
+  /** `sha256:<hex>` of the image config (the image id), or `null`. */
   configDigest: string | null;
+  /** `name:tag` references recorded in the archive. */
   repoTags: string[];
+  /** The parsed image config (history, rootfs.diff_ids, platform). */
   config: ImageConfigJson;
 }
 

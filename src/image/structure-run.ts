@@ -28,8 +28,11 @@ export interface CommandSpec {
 
 /** What a command produced. */
 export interface CommandOutcome {
+  /** Everything the command wrote to stdout (UTF-8). */
   stdout: string;
+  /** Everything the command wrote to stderr (UTF-8; empty when a TTY was allocated). */
   stderr: string;
+  /** The container's exit status (0-255; 137 when killed). */
   exitCode: number;
 }
 
@@ -39,7 +42,9 @@ export interface FileStat {
   type: 'file' | 'directory' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket' | 'other';
   /** Permission bits with setuid/setgid/sticky (`mode & 0o7777`), e.g. `0o755`. */
   mode: number;
+  /** Owner user id. */
   uid: number;
+  /** Owner group id. */
   gid: number;
   /** Size in bytes. */
   size: number;

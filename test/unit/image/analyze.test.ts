@@ -253,6 +253,11 @@ describe('layers, history and formats', () => {
     expect(r.efficiency).toBe(0.75);
   });
 
+  it('recognises an uncompressed layer blob whose first file name starts with { or [ as a tar', async () => {
+    const r = await analyze({ layers: [[{ path: '{weird}.json', size: 3 }, { path: '[x]', size: 4 }]], layout: 'oci', compression: 'none' });
+    expect(r.size_bytes).toBe(7);
+  });
+
   it('follows symlinked legacy layer.tar members', async () => {
     const t = await layerTar([{ path: 'f', size: 10 }]);
     const config = Buffer.from(JSON.stringify({ rootfs: { diff_ids: [] }, history: [] }));
