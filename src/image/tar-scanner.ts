@@ -40,7 +40,7 @@ export interface TarHeader {
   uid: number;
   /** Owner group id. */
   gid: number;
-  /** Bytes of body stored in the archive for this entry. */
+  /** Bytes of body stored in the archive for this entry (always 0 for links, devices, directories and FIFOs, as in Go). */
   size: number;
   /** Logical file size in bytes (differs from `size` only for sparse files); this is Go's `Header.Size`. */
   realSize: number;
@@ -242,8 +242,12 @@ export class TarScanner {
 
     if (typeflag === 0) typeflag = name.endsWith('/') ? 0x35 : 0x30;
     const mode = parseNumeric(block, 100, 8, 'mode', blockOffset, this.options.label);
-    const bodySize = this.paxSize ?? size;
-    let realSize = this.paxRealSize ?? bodySize;
+    const declaredSize = this.paxSize ?? size;
+    // Go's archive/tar (isHeaderOnlyType): links, devices, directories and FIFOs carry no body,
+    // whatever their size field says; Header.Size still reports the field.
+    const headerOnly = typeflag >= 0x31 && typeflag <= 0x36;
+    const bodySize = headerOnly ? 0 : declaredSize;
+    let realSize = this.paxRealSize ?? declaredSize;
     let sparseExtended = false;
     if (typeflag === T_GNU_SPARSE) {
       realSize = this.paxRealSize ?? parseNumeric(block, 483, 12, 'realsize', blockOffset, this.options.label);
