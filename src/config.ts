@@ -39,6 +39,18 @@ const schema = z.object({
   pidsLimit: z.coerce.number().int().positive().default(512),
   /** Largest accepted build-context upload, in bytes (256 MiB). */
   maxUploadBytes: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+  /** Runs executed at the same time by this process (default: number of CPUs). */
+  runConcurrency: z.coerce.number().int().min(1).max(256).default(Math.max(1, cpus().length)),
+  /** Seconds between SIGTERM and SIGKILL when a run is cancelled or times out. */
+  runStopGraceS: z.coerce.number().int().min(0).max(300).default(10),
+  /** Run timeout when the request gives none, in seconds. */
+  runDefaultTimeoutS: z.coerce.number().positive().default(3600),
+  /** Highest run timeout a request may ask for, in seconds. */
+  runMaxTimeoutS: z.coerce.number().positive().default(86_400),
+  /** Host directories (separated by `:`) under which runs may bind-mount host paths; empty: none. */
+  runHostPaths: z.string().default(''),
+  /** Largest Dockerfile accepted for a run, in bytes. */
+  maxDockerfileBytes: z.coerce.number().int().positive().default(1024 * 1024),
   /** Base URL of the gateway as containers see it (injected as PUB_URL). */
   pubUrl: z.string().url().optional(),
   /** pino log level. */
@@ -66,6 +78,12 @@ export const CONFIG_ENV: Record<keyof z.infer<typeof schema>, string> = {
   maxCpuCores: 'PITLANE_MAX_CPU_CORES',
   pidsLimit: 'PITLANE_PIDS_LIMIT',
   maxUploadBytes: 'PITLANE_MAX_UPLOAD_BYTES',
+  runConcurrency: 'PITLANE_RUN_CONCURRENCY',
+  runStopGraceS: 'PITLANE_RUN_STOP_GRACE_S',
+  runDefaultTimeoutS: 'PITLANE_RUN_DEFAULT_TIMEOUT_S',
+  runMaxTimeoutS: 'PITLANE_RUN_MAX_TIMEOUT_S',
+  runHostPaths: 'PITLANE_RUN_HOST_PATHS',
+  maxDockerfileBytes: 'PITLANE_MAX_DOCKERFILE_BYTES',
   pubUrl: 'PITLANE_PUB_URL',
   logLevel: 'PITLANE_LOG_LEVEL',
 };
@@ -93,5 +111,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Record<key
   const config = parsed.data;
   const dataDir = resolve(config.dataDir);
   const pubHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  return { ...config, dataDir, pubUrl: config.pubUrl ?? `http://${pubHost}:${config.port}/pub` };
+  const urlHost = pubHost.includes(':') && !pubHost.startsWith('[') ? `[${pubHost}]` : pubHost;
+  return { ...config, dataDir, pubUrl: config.pubUrl ?? `http://${urlHost}:${config.port}/pub` };
 }

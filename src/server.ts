@@ -17,7 +17,9 @@ import { createDeploymentWorkers, DeploymentPipeline, DeploymentService, Reconci
 import { Gateway, RoutingTable } from './gateway/index.js';
 import { DockerTarget } from './infra/index.js';
 import { parseManifestText } from './manifest/index.js';
-import { DeploymentRepository, JobRepository, openDatabase, SettingsRepository } from './store/index.js';
+import { DeploymentRepository, JobRepository, openDatabase, RunRepository, SettingsRepository, TERMINAL_RUN_STATUSES, type RunRecord } from './store/index.js';
+import { LeaseWorkers } from './queue/index.js';
+import { RunEngine, RunExecutor, RunService } from './runs/index.js';
 
 /** A running Pitlane server. */
 export interface RunningServer {
@@ -55,6 +57,9 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
   const settings = new SettingsRepository(db);
   const deployments = new DeploymentRepository(db);
   const jobs = new JobRepository(db);
+  const runs = new RunRepository(db);
+  const runsDir = join(config.dataDir, 'runs');
+  await mkdir(runsDir, { recursive: true });
 
   let installationId = await settings.get('installation_id');
   if (!installationId) {
@@ -122,6 +127,50 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     onJobsChanged,
     parseManifestText: (text) => parseManifestText(text),
   });
+  const runEngine = new RunEngine(docker, installationId);
+  const runExecutor = new RunExecutor({
+    runs,
+    engine: runEngine,
+    target,
+    runsDir,
+    stopGraceSeconds: config.runStopGraceS,
+    resultLimits: { maxBytes: 1024 * 1024 * 1024, maxEntries: 100_000 },
+    log: logger,
+  });
+  const runWorkers = new LeaseWorkers<RunRecord>({
+    claim: (workerOwner, leaseMs) => runs.claimNext(workerOwner, leaseMs),
+    renew: (id, workerOwner, leaseMs) => runs.renewLease(id, workerOwner, leaseMs),
+    run: (run) => runExecutor.execute(run),
+    owner: `${owner}:runs`,
+    concurrency: config.runConcurrency,
+    leaseMs: config.leaseMs,
+    pollMs: 500,
+    log: logger,
+  });
+  const runService = new RunService({
+    runs,
+    runsDir,
+    policy: {
+      defaultMemoryBytes: config.defaultMemoryBytes,
+      maxMemoryBytes: config.maxMemoryBytes,
+      defaultCpuCores: config.defaultCpuCores,
+      maxCpuCores: config.maxCpuCores,
+      pidsLimit: config.pidsLimit,
+      defaultTimeoutS: config.runDefaultTimeoutS,
+      maxTimeoutS: config.runMaxTimeoutS,
+      allowedHostPaths: config.runHostPaths.split(':').filter((p) => p.startsWith('/')),
+    },
+    uploadLimits: { ...DEFAULT_EXTRACT_LIMITS, maxBytes: Math.max(config.maxUploadBytes * 4, DEFAULT_EXTRACT_LIMITS.maxBytes) },
+    onQueued: () => runWorkers.wake(),
+    onCancel: (runId) => runExecutor.cancelLocally(runId),
+  });
+  /** Removes run containers whose run ended or does not exist (left by a crash between finish and removal). */
+  const removeFinishedRunContainers = async (): Promise<void> => {
+    for (const container of await runEngine.listRunContainers()) {
+      const run = await runs.get(container.runId);
+      if (!run || TERMINAL_RUN_STATUSES.includes(run.status)) await runEngine.remove(container.id);
+    }
+  };
   let reconcileSoon: NodeJS.Timeout | undefined;
   const gateway = new Gateway({
     routes,
@@ -142,6 +191,9 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     jobs,
     target,
     gateway,
+    runService,
+    runs,
+    maxDockerfileBytes: config.maxDockerfileBytes,
     verifier,
     maxUploadBytes: config.maxUploadBytes,
     isReady: () => ready,
@@ -154,11 +206,16 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
   if (summary.removedOrphans.length + summary.recreatedReplicas.length > 0) {
     logger.info(summary, 'start-up reconciliation');
   }
+  await removeFinishedRunContainers();
+  const runJanitor = setInterval(() => {
+    void removeFinishedRunContainers().catch((error: unknown) => logger.error({ err: error }, 'run container clean-up failed'));
+  }, Math.max(config.reconcileIntervalMs, 5000));
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   workers.start();
+  runWorkers.start();
   reconciler.start(config.reconcileIntervalMs);
   ready = true;
 
@@ -169,7 +226,9 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
       ready = false;
       reconciler.stop();
       if (reconcileSoon) clearTimeout(reconcileSoon);
-      await workers.stop();
+      clearInterval(runJanitor);
+      runExecutor.detachAll();
+      await Promise.all([workers.stop(), runWorkers.stop()]);
       await app.close();
       await gateway.close();
       await db.destroy();

@@ -15,6 +15,9 @@ import type { DeploymentRepository, JobRepository } from '../store/index.js';
 import { registerDeployRoutes } from './deploy-routes.js';
 import { errorHandler } from './errors.js';
 import { registerJobRoutes } from './job-routes.js';
+import { registerRunRoutes } from './run-routes.js';
+import type { RunService } from '../runs/index.js';
+import type { RunRepository } from '../store/index.js';
 
 /** Everything the API needs. */
 export interface ApiDependencies {
@@ -23,6 +26,10 @@ export interface ApiDependencies {
   jobs: JobRepository;
   target: InfrastructureTarget;
   gateway: Gateway;
+  runService: RunService;
+  runs: RunRepository;
+  /** Largest Dockerfile accepted for a run, in bytes. */
+  maxDockerfileBytes: number;
   verifier: AdminTokenVerifier;
   /** Largest request body in bytes (uploads). */
   maxUploadBytes: number;
@@ -59,7 +66,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
     },
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  void app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 2, fields: 10 } });
+  void app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 2, fields: 20, fieldSize: 2 * 1024 * 1024 } });
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (OPEN_PATHS.has(path)) return;
@@ -87,6 +94,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
   app.register(async (scope) => {
     registerDeployRoutes(scope, { service: deps.service, deployments: deps.deployments });
     registerJobRoutes(scope, { service: deps.service, jobs: deps.jobs, target: deps.target });
+    registerRunRoutes(scope, { service: deps.runService, runs: deps.runs, maxDockerfileBytes: deps.maxDockerfileBytes });
   });
   return app as unknown as FastifyInstance;
 }
