@@ -134,6 +134,12 @@ const KNOWN = new Set([
   'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
 ]);
 const EXEC_FORM = new Set(['RUN', 'CMD', 'ENTRYPOINT', 'SHELL', 'COPY', 'ADD', 'VOLUME']);
+/** Instructions that take `--flag` options before their arguments. */
+const FLAGGED = new Set(['FROM', 'RUN', 'COPY', 'ADD', 'HEALTHCHECK']);
+
+function dequote(v: string): string {
+  return v.length >= 2 && ((v[0] === '"' && v.endsWith('"')) || (v[0] === "'" && v.endsWith("'"))) ? v.slice(1, -1) : v;
+}
 const NON_POSIX_SHELLS = ['pwsh', 'powershell', 'cmd'];
 
 /** True when the text is not a text file (NUL bytes or mostly control characters). */
@@ -227,26 +233,49 @@ function buildInstr(ast: Instruction, index: number, stage: number, ctx: BuildCt
   const start = offsetOf(ctx.starts, range.start);
   const end = offsetOf(ctx.starts, range.end);
   const keyword = ast.getKeyword().toUpperCase();
+  // Words of the first logical line after the keyword: flags (`--name=value`, only before the
+  // first argument) then arguments. Computed from the text because dockerfile-ast recomputes its
+  // argument list on every accessor call, which dominated the linter's run time.
+  const kwEnd = offsetOf(ctx.starts, ast.getInstructionRange().end);
+  const line1 = joinContinuations(ctx.text, kwEnd, end, ctx.escape, false);
+  const flags: Flag[] = [];
+  const args: string[] = [];
+  let argsStart = end;
+  const canFlag = FLAGGED.has(keyword);
+  const re = /[^ \t\r\n]+/g;
+  for (let m = re.exec(line1.text); m; m = re.exec(line1.text)) {
+    const w = m[0];
+    if (canFlag && args.length === 0 && w.startsWith('--') && w.length > 2) {
+      const eq = w.indexOf('=');
+      const name = (eq < 0 ? w.slice(2) : w.slice(2, eq)).toLowerCase();
+      const value = eq < 0 ? null : dequote(w.slice(eq + 1));
+      const options: Record<string, string> = {};
+      if (value !== null && value.includes('=')) {
+        for (const part of value.split(',')) {
+          const e = part.indexOf('=');
+          options[(e < 0 ? part : part.slice(0, e)).toLowerCase()] = e < 0 ? '' : part.slice(e + 1);
+        }
+      }
+      flags.push({ name, value, options });
+      continue;
+    }
+    if (args.length === 0) argsStart = line1.map[m.index]!;
+    args.push(w);
+  }
+  if (args.length === 0 && end > kwEnd) {
+    // Arguments only after a heredoc line or none at all: fall back to dockerfile-ast.
+    const argObjs = ast.getArguments();
+    for (const a of argObjs) args.push(a.getValue());
+    if (argObjs.length > 0) argsStart = offsetOf(ctx.starts, argObjs[0]!.getRange().start);
+  }
   const anyAst = ast as unknown as {
-    getFlags?: () => Array<{ getName(): string; getValue(): string | null; getOptions(): Array<{ getName(): string; getValue(): string | null }> }>;
     getHeredocs?: () => Array<{ getName(): string; getDelimiterRange(): unknown }>;
     getProperties?: () => Array<{ getName(): string; getValue(): string | null }>;
     getProperty?: () => { getName(): string; getValue(): string | null } | null;
   };
-  const flags: Flag[] = [];
-  if (typeof anyAst.getFlags === 'function') {
-    for (const f of anyAst.getFlags()) {
-      const options: Record<string, string> = {};
-      for (const o of f.getOptions()) options[o.getName().toLowerCase()] = o.getValue() ?? '';
-      flags.push({ name: f.getName().toLowerCase(), value: f.getValue(), options });
-    }
-  }
-  const argObjs = ast.getArguments();
-  const args = argObjs.map((a) => a.getValue());
-  const argsStart = argObjs.length > 0 ? offsetOf(ctx.starts, argObjs[0]!.getRange().start) : end;
   const heredocs: string[] = [];
   let unterminated: string | undefined;
-  if (typeof anyAst.getHeredocs === 'function' && (keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD')) {
+  if (typeof anyAst.getHeredocs === 'function' && (keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD') && ctx.text.slice(argsStart, end).includes('<<')) {
     for (const h of anyAst.getHeredocs()) {
       heredocs.push(h.getName());
       if (h.getDelimiterRange() === null && unterminated === undefined) unterminated = h.getName();
@@ -412,17 +441,19 @@ export function buildModel(text: string, options: { shellFastPath?: boolean } = 
     const a = astInstrs[idx]!;
     const keyword = a.getKeyword().toUpperCase();
     const line = a.getRange().start.line + 1;
-    if (keyword === 'FROM') {
-      stage++;
+    if (keyword === 'FROM') stage++;
+    // FROM itself has no shell body, so it is built before the stage's shell is known.
+    const fromInstr = keyword === 'FROM' ? buildInstr(a, idx, stage, ctx, true, false) : undefined;
+    if (fromInstr) {
       // A stage built FROM an earlier stage inherits its shell.
-      const img = a.getArguments()[0]?.getValue()?.toLowerCase();
+      const img = fromInstr.args[0]?.toLowerCase();
       const parent = img !== undefined ? aliasIndex.get(img) : undefined;
       posix = parent !== undefined ? stageShell[parent]! : true;
     }
     for (const p of shellPragmas) {
       if (p.line < line && p.line >= (model.instrs[idx - 1]?.endLine ?? 0)) posix = !NON_POSIX_SHELLS.some((s) => p.shell!.toLowerCase().startsWith(s));
     }
-    const instr = buildInstr(a, idx, stage, ctx, posix, false);
+    const instr: Instr = fromInstr ?? buildInstr(a, idx, stage, ctx, posix, false);
     model.instrs.push(instr);
     if (keyword === 'SHELL' && instr.json && instr.json.length > 0) {
       const exe = instr.json[0]!.toLowerCase();
