@@ -21,8 +21,8 @@ import { CliExit, printError, processOutput, type Output } from './output.js';
 interface ExecFlags {
   image?: string;
   command?: string;
-  volume: string[];
-  env: string[];
+  volume?: string[];
+  env?: string[];
   server?: boolean;
   init?: boolean;
   stopTimeout?: string;
@@ -52,13 +52,13 @@ and followed there; a run that timed out exits 124.
 
 Example (a scheduler step):
   IMAGE=busybox:latest \\
-  COMMAND='sh -c "echo connecting to \\$DB_HOST_ENV/\\$DB_NAME_ENV; ls /data"' \\
+  COMMAND='sh -c "echo connecting to $DB_HOST_ENV/$DB_NAME_ENV; ls /data"' \\
   VOLUMES='["/srv/exports:/data:ro"]' \\
   DB_NAME_ENV=analytics DB_HOST_ENV=db.remote.instance \\
   pitlane exec
 `;
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
@@ -86,8 +86,8 @@ export function registerExecCommand(program: Command, output: Output, env: NodeJ
     .description('Run one container from IMAGE/COMMAND/VOLUMES/*_ENV, pipe its output, forward signals, remove it, exit with its status.')
     .option('--image <image>', 'image to run (overrides IMAGE)')
     .option('--command <command>', 'command: a JSON array or a shell-style string (overrides COMMAND)')
-    .option('-v, --volume <src:dst[:ro]>', 'mount a host path or named volume; repeatable (replaces VOLUMES)', collect, [])
-    .option('-e, --env <name=value>', 'also set this variable in the container (or -e NAME to pass NAME from here); repeatable', collect, [])
+    .option('-v, --volume <src:dst[:ro]>', 'mount a host path or named volume; repeatable (replaces VOLUMES)', collect)
+    .option('-e, --env <name=value>', 'also set this variable in the container (or -e NAME to pass NAME from here); repeatable', collect)
     .option('--init', 'run an init process as PID 1 in the container (docker run --init)')
     .option('--stop-timeout <seconds>', 'seconds between a forwarded SIGINT/SIGTERM and SIGKILL', '10')
     .option('--server', 'record the run on the Pitlane server (PITLANE_URL, PITLANE_TOKEN) instead of using the local engine')
