@@ -5,8 +5,8 @@
  * FIFOs, hard links and symlinks that point outside the root are rejected, as are archives over
  * the byte or entry limits. Nothing is ever written outside `destination`.
  */
-import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, symlink } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { lstat, mkdir, readlink, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, posix, relative, sep } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -77,17 +77,53 @@ async function assertNoSymlinkAncestor(root: string, relativePath: string, entry
   }
 }
 
+/**
+ * True when the symlink at `linkPath` (relative to root), followed the way the kernel follows it,
+ * ends inside the root. The lexical check of {@link symlinkStaysInside} is not enough once links
+ * combine: with `a/b/y -> ../..`, the link `x -> a/b/y/../f` looks like `a/b/f` but is `../f`.
+ * Missing components are taken literally; absolute targets and chains over 40 links count as outside.
+ */
+async function linkResolvesInside(root: string, linkPath: string): Promise<boolean> {
+  const stack = linkPath.split('/').slice(0, -1);
+  let pending = (await readlink(join(root, linkPath))).split('/');
+  let hops = 0;
+  while (pending.length > 0) {
+    const segment = pending.shift() as string;
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (stack.length === 0) return false;
+      stack.pop();
+      continue;
+    }
+    stack.push(segment);
+    const stats = await lstat(join(root, ...stack)).catch(() => undefined);
+    if (stats?.isSymbolicLink()) {
+      hops += 1;
+      const target = await readlink(join(root, ...stack));
+      if (hops > 40 || isAbsolute(target) || target.startsWith('/')) return false;
+      stack.pop();
+      pending = [...target.split('/'), ...pending];
+    }
+  }
+  return true;
+}
+
 /** Detects gzip by its magic bytes and returns a stream of the plain tar. */
 function maybeGunzip(input: Readable): Readable {
   const output = new PassThrough();
   let decided = false;
+  // The magic is two bytes, and the first chunk may be shorter: keep what came until there are two.
+  let head = Buffer.alloc(0);
   input.once('error', (error) => output.destroy(error));
-  input.on('data', function onData(chunk: Buffer) {
+  input.on('data', function onData(data: Buffer) {
     if (decided) return;
+    head = Buffer.concat([head, data]);
+    if (head.length < 2) return;
+    const chunk = head;
     decided = true;
     input.off('data', onData);
     input.pause();
-    const gzip = chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
+    const gzip = chunk[0] === 0x1f && chunk[1] === 0x8b;
     const source = new PassThrough();
     source.write(chunk);
     input.pipe(source);
@@ -101,7 +137,7 @@ function maybeGunzip(input: Readable): Readable {
     input.resume();
   });
   input.once('end', () => {
-    if (!decided) output.end();
+    if (!decided) output.end(head);
   });
   return output;
 }
@@ -120,6 +156,10 @@ export async function extractArchive(
   const extract = tar.extract();
   let entries = 0;
   let bytes = 0;
+  const links: Array<{ path: string; name: string }> = [];
+  /** The file being written, closed on failure (a destroyed entry does not end `pipeline`). */
+  let writing: WriteStream | undefined;
+  let failed = false;
   const work = (async () => {
     for await (const entry of extract) {
       const header = entry.header;
@@ -147,7 +187,11 @@ export async function extractArchive(
           }
           if (relativePath === '') throw reject(`a file entry cannot be the archive root`, header.name);
           await mkdir(dirname(target), { recursive: true });
-          await pipeline(entry, createWriteStream(target, { mode: (header.mode ?? 0o644) & 0o777 & ~0o022 | 0o600, flags: 'wx' }));
+          if (failed) throw reject(`extraction stopped`, header.name);
+          const file = createWriteStream(target, { mode: (header.mode ?? 0o644) & 0o777 & ~0o022 | 0o600, flags: 'wx' });
+          writing = file;
+          await pipeline(entry, file);
+          writing = undefined;
           break;
         }
         case 'symlink': {
@@ -157,6 +201,7 @@ export async function extractArchive(
           }
           await mkdir(dirname(target), { recursive: true });
           await symlink(linkTarget, target);
+          links.push({ path: relativePath, name: header.name });
           entry.resume();
           break;
         }
@@ -178,8 +223,18 @@ export async function extractArchive(
   });
   try {
     await Promise.all([work, feed]);
+    // Checked once every entry exists: a later link can change where an earlier one leads.
+    for (const link of links) {
+      if (!(await linkResolvesInside(root, link.path))) {
+        throw reject(`symlink "${link.name}" leads outside the archive root through other links`, link.name);
+      }
+    }
   } catch (error) {
+    failed = true;
     extract.destroy();
+    writing?.destroy();
+    // Let the entry loop stop first, so nothing is written after the caller cleans up the destination.
+    await work.catch(() => undefined);
     if (error instanceof PitlaneError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw reject(`the archive contains a duplicate entry`, '');

@@ -3,7 +3,7 @@
  * own matching rules (@balena/dockerignore implements moby's fileutils pattern semantics).
  * The Dockerfile and `.dockerignore` are always sent, as the Docker CLI does.
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
@@ -25,15 +25,30 @@ export function dockerignoreMatcher(text: string, keep: string[] = []): (relativ
   return (relativePath: string) => !kept.has(relativePath) && relativePath !== '' && matcher.ignores(relativePath);
 }
 
+function readDockerignore(dir: string): string {
+  try {
+    return readFileSync(`${dir}/.dockerignore`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Reads `<dir>/.dockerignore` if present and returns the matcher. */
 export function loadDockerignore(dir: string, dockerfilePath: string): (relativePath: string) => boolean {
-  let text = '';
-  try {
-    text = readFileSync(`${dir}/.dockerignore`, 'utf8');
-  } catch {
-    text = '';
-  }
-  return dockerignoreMatcher(text, [dockerfilePath, '.dockerignore']);
+  return dockerignoreMatcher(readDockerignore(dir), [dockerfilePath, '.dockerignore']);
+}
+
+/**
+ * Paths that may lie below an ignored directory and still be sent: the kept files and the `!`
+ * exception patterns. The Docker CLI walks into an ignored directory when one of them starts with it.
+ */
+function reincludedPaths(text: string, keep: string[]): string[] {
+  const exceptions = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('!'))
+    .map((line) => line.slice(1).trim().replace(/^(\.?\/)+/, ''));
+  return [...keep.map((k) => k.replace(/^\.\//, '')), ...exceptions];
 }
 
 /**
@@ -41,10 +56,24 @@ export function loadDockerignore(dir: string, dockerfilePath: string): (relative
  * leaving out what `.dockerignore` excludes. Symlinks are kept as links, not followed.
  */
 export function packContext(dir: string, dockerfilePath = 'Dockerfile'): Readable {
-  const ignored = loadDockerignore(dir, dockerfilePath);
+  const text = readDockerignore(dir);
+  const keep = [dockerfilePath, '.dockerignore'];
+  const ignored = dockerignoreMatcher(text, keep);
+  const reincluded = reincludedPaths(text, keep);
+  const ignore = (absolutePath: string): boolean => {
+    const relativePath = relative(dir, absolutePath).split(sep).join('/');
+    if (!ignored(relativePath)) return false;
+    // An ignored directory is still walked when a kept file or an exception lies below it (Docker CLI).
+    if (!reincluded.some((path) => path.startsWith(`${relativePath}/`))) return true;
+    try {
+      return !lstatSync(absolutePath).isDirectory();
+    } catch {
+      return true;
+    }
+  };
   return tarFs.pack(dir, {
     dereference: false,
-    ignore: (absolutePath: string) => ignored(relative(dir, absolutePath).split(sep).join('/')),
+    ignore,
     map: (header) => {
       header.uid = 0;
       header.gid = 0;

@@ -51,8 +51,17 @@ export function parseGatewayUrl(url: string): GatewayTarget | undefined {
   const versionSpec = secondSlash === -1 ? afterName : afterName.slice(0, secondSlash);
   const rest = secondSlash === -1 ? '' : afterName.slice(secondSlash);
   if (!JOB_NAME.test(name) || !VERSION_SPEC.test(versionSpec)) return undefined;
-  if (rest.split('/').some((segment) => segment === '..' || segment === '.' || /%2e%2e/i.test(segment))) return undefined;
+  if (rest.split('/').some((segment) => /%2e%2e/i.test(segment) || isDotSegment(segment))) return undefined;
   return { kind, name, versionSpec, rest, query };
+}
+
+/**
+ * True when a path segment is, or decodes to, a `.` / `..` step: `.%2e`, `%2e.` and `%2e` are dot
+ * segments once the upstream decodes them, and an encoded `/` or `\` (`..%2fx`) hides one inside.
+ */
+function isDotSegment(segment: string): boolean {
+  const decoded = segment.replace(/%2e/gi, '.').replace(/%2f|%5c/gi, '/');
+  return decoded.split(/[/\\]/).some((part) => part === '.' || part === '..');
 }
 
 /** Where a gateway call goes: forwarded to a path on the container, or answered by the gateway. */

@@ -3,6 +3,7 @@
  * ("Attach to a container" / "Get container logs", stream type byte + 4-byte big-endian size) and
  * chunked text split at newlines.
  */
+import { StringDecoder } from 'node:string_decoder';
 
 /** Splits a chunked text stream into lines, calling `onLine` for each complete line (without `\n`). */
 export class LineSplitter {
@@ -20,7 +21,7 @@ export class LineSplitter {
 
   /** Emits what is left as a final line (if any). */
   flush(): void {
-    if (this.pending.length > 0) this.onLine(this.pending);
+    if (this.pending.length > 0) this.onLine(this.pending.replace(/\r$/, ''));
     this.pending = '';
   }
 }
@@ -54,7 +55,10 @@ export function demultiplex(buffer: Buffer): OutputFrame[] {
 export function demultiplexLines(buffer: Buffer): string[] {
   const lines: string[] = [];
   const splitter = new LineSplitter((line) => lines.push(line));
-  for (const frame of demultiplex(buffer)) splitter.push(frame.data.toString('utf8'));
+  // One decoder per stream: a frame may end inside a multi-byte character that the next one completes.
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  for (const frame of demultiplex(buffer)) splitter.push(decoders[frame.stream].write(frame.data));
+  splitter.push(decoders.stdout.end() + decoders.stderr.end());
   splitter.flush();
   return lines;
 }
