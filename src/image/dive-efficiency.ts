@@ -122,11 +122,41 @@ export function diveAddPath(root: DiveNode, path: string, size: number, isDir: b
   }
 }
 
-/** Builds dive's tree of one layer (`processLayerTar`). */
+/** Builds dive's tree of one layer (`processLayerTar`): `AddPath` for every entry, in tar order. */
 export function buildDiveLayerTree(layer: LayerIndex): DiveNode {
   const root = new DiveNode('');
   const n = layer.length;
-  for (let i = 0; i < n; i++) diveAddPath(root, layer.paths[i]!, layer.size(i), layer.isDir(i), i);
+  const paths = layer.paths;
+  // Tar entries come grouped by directory: remember the last parent directory so most entries
+  // cost one child lookup instead of one per path component (same result as AddPath from root).
+  let lastDir = '';
+  let lastDirNode: DiveNode | null = null;
+  for (let i = 0; i < n; i++) {
+    const path = paths[i]!;
+    const slash = path.lastIndexOf('/');
+    if (lastDirNode !== null && slash === lastDir.length && path.startsWith(lastDir)) {
+      const name = path.slice(slash + 1);
+      let child = lastDirNode.children?.get(name);
+      if (child === undefined) {
+        if (name.startsWith(WHWH)) continue;
+        child = new DiveNode(name);
+        (lastDirNode.children ??= new Map()).set(name, child);
+      }
+      child.size = layer.size(i);
+      child.isDir = layer.isDir(i);
+      child.entry = i;
+      continue;
+    }
+    diveAddPath(root, path, layer.size(i), layer.isDir(i), i);
+    if (slash > 0) {
+      const dir = path.slice(0, slash);
+      const node = getNode(root, dir);
+      lastDir = dir;
+      lastDirNode = node;
+    } else {
+      lastDirNode = null;
+    }
+  }
   return root;
 }
 
@@ -166,30 +196,47 @@ function getNode(root: DiveNode, path: string): DiveNode | null {
   return node;
 }
 
-function removePath(root: DiveNode, path: string): void {
-  const names = path.split('/').filter((s) => s !== '');
-  let node = root;
-  let parent: DiveNode | null = null;
-  for (const name of names) {
-    const child = node.children?.get(name);
-    if (child === undefined) return; // dive records a PathError and carries on
-    parent = node;
-    node = child;
+/** Children of `node` in the order dive visits them (only sorted when the order can matter). */
+function orderedChildren(node: DiveNode, always: boolean): Iterable<DiveNode> {
+  const kids = node.children!;
+  if (kids.size < 2) return kids.values();
+  if (!always) {
+    let whiteout = false;
+    for (const k of kids.keys()) {
+      if (k.startsWith(WH)) {
+        whiteout = true;
+        break;
+      }
+    }
+    if (!whiteout) return kids.values();
   }
-  if (parent !== null) parent.children!.delete(node.name);
+  return [...kids.values()].sort((a, b) => goStringCompare(a.name, b.name));
 }
 
-/** dive's `FileTree.Stack`: grafts `upper` onto `tree` (whiteouts remove, everything else replaces payloads). */
-function stack(tree: DiveNode, upper: DiveNode): void {
-  diveVisitChildFirst(
-    upper,
-    (node, path) => {
-      if (node.name.startsWith(WH)) removePath(tree, path);
-      else diveAddPath(tree, path, node.size, node.isDir, -1);
-      return true;
-    },
-    false,
-  );
+/**
+ * dive's `FileTree.Stack(upper)` onto `target`, done as one parallel walk instead of an
+ * `AddPath`/`RemovePath` from the root per node: children first, whiteouts delete the named
+ * sibling, every other node is created if missing and then gets the upper payload (an implicit
+ * directory's empty payload included). Siblings are visited in name order only where a
+ * whiteout makes the order matter; the result is the same as dive's.
+ */
+function stackInto(target: DiveNode, upper: DiveNode): void {
+  if (upper.children !== null && upper.children.size > 0) {
+    for (const child of orderedChildren(upper, false)) {
+      if (child.name.startsWith(WH)) {
+        target.children?.delete(child.name.slice(WH.length));
+        continue;
+      }
+      let t = target.children?.get(child.name);
+      if (t === undefined) {
+        t = new DiveNode(child.name);
+        (target.children ??= new Map()).set(child.name, t);
+      }
+      stackInto(t, child);
+      t.size = child.size;
+      t.isDir = child.isDir;
+    }
+  }
 }
 
 function subtreeSize(node: DiveNode): number {
@@ -201,11 +248,12 @@ function subtreeSize(node: DiveNode): number {
 /** Computes dive's efficiency score and inefficient paths for `layers` (bottom to top). */
 export function diveEfficiency(layers: readonly LayerIndex[], options: DiveEfficiencyOptions = {}): DiveEfficiencyResult {
   interface Data {
-    path: string;
+    key: string;
     count: number;
     cumulativeSize: number;
     minSize: number;
   }
+  // Keyed by the normalised path without its leading '/', so the index's own strings are the keys.
   const byPath = new Map<string, Data>();
   const inefficient: Data[] = [];
   const abortedLayers: Array<{ layer: number; path: string }> = [];
@@ -215,39 +263,53 @@ export function diveEfficiency(layers: readonly LayerIndex[], options: DiveEffic
     if (l.whiteouts > 0) lastWhiteoutLayer = i;
   });
   // StackTreeRange(trees, 0, i-1) starts from a copy of layer 0 and stacks layers 0..i-1 on it.
-  let stacked: DiveNode | null = lastWhiteoutLayer >= 0 && layers.length > 0 ? buildDiveLayerTree(layers[0]!) : null;
+  const stacked: DiveNode | null = lastWhiteoutLayer >= 0 && layers.length > 0 ? buildDiveLayerTree(layers[0]!) : null;
 
   for (let i = 0; i < layers.length; i++) {
-    const tree = buildDiveLayerTree(layers[i]!);
-    diveVisitChildFirst(
-      tree,
-      (node, path) => {
-        let data = byPath.get(path);
-        if (data === undefined) {
-          data = { path, count: 0, cumulativeSize: 0, minSize: -1 };
-          byPath.set(path, data);
+    const layer = layers[i]!;
+    const paths = layer.paths;
+    const tree = buildDiveLayerTree(layer);
+    let aborted = false;
+
+    const visitLeaf = (node: DiveNode, path: string): boolean => {
+      const whiteout = node.name.startsWith(WH);
+      const key = whiteout ? path.slice(0, path.length - node.name.length) + node.name.slice(WH.length) : path;
+      let data = byPath.get(key);
+      if (data === undefined) {
+        data = { key, count: 0, cumulativeSize: 0, minSize: -1 };
+        byPath.set(key, data);
+      }
+      let size: number;
+      if (whiteout) {
+        const previous = stacked === null ? null : getNode(stacked, key);
+        if (previous === null) {
+          abortedLayers.push({ layer: i, path: `/${key}` });
+          return false;
         }
-        let size: number;
-        if (node.name.startsWith(WH)) {
-          const previous = stacked === null ? null : getNode(stacked, path);
-          if (previous === null) {
-            abortedLayers.push({ layer: i, path });
-            return false;
-          }
-          size = previous.isDir ? subtreeSize(previous) : 0;
-        } else {
-          size = node.size;
-        }
-        data.cumulativeSize += size;
-        if (data.minSize < 0 || size < data.minSize) data.minSize = size;
-        data.count++;
-        if (data.count === 2) inefficient.push(data);
-        return true;
-      },
-      true,
-    );
+        size = previous.isDir ? subtreeSize(previous) : 0;
+      } else {
+        size = node.size;
+      }
+      data.cumulativeSize += size;
+      if (data.minSize < 0 || size < data.minSize) data.minSize = size;
+      data.count++;
+      if (data.count === 2) inefficient.push(data);
+      return true;
+    };
+
+    // dive's VisitDepthChildFirst over leaves, in name order; a failing visit aborts the layer.
+    const walk = (node: DiveNode, path: string): void => {
+      for (const child of orderedChildren(node, true)) {
+        const childPath = child.entry >= 0 ? paths[child.entry]! : path === '' ? child.name : `${path}/${child.name}`;
+        if (child.children !== null && child.children.size > 0) walk(child, childPath);
+        else if (!visitLeaf(child, childPath)) aborted = true;
+        if (aborted) return;
+      }
+    };
+    if (tree.children !== null) walk(tree, '');
+
     options.onLayerTree?.(i, tree);
-    if (stacked !== null && i < lastWhiteoutLayer) stack(stacked, tree);
+    if (stacked !== null && i < lastWhiteoutLayer) stackInto(stacked, tree);
   }
 
   let minimum = 0;
@@ -260,7 +322,7 @@ export function diveEfficiency(layers: readonly LayerIndex[], options: DiveEffic
   inefficient.sort((a, b) => a.cumulativeSize - b.cumulativeSize);
   return {
     efficiency,
-    inefficiencies: inefficient.map((d) => ({ path: d.path, count: d.count, cumulativeSize: d.cumulativeSize, minSize: d.minSize })),
+    inefficiencies: inefficient.map((d) => ({ path: `/${d.key}`, count: d.count, cumulativeSize: d.cumulativeSize, minSize: d.minSize })),
     abortedLayers,
   };
 }
