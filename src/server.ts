@@ -4,7 +4,6 @@
  * Nothing else in Pitlane constructs these objects.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -19,6 +18,9 @@ import { DockerTarget } from './infra/index.js';
 import { parseManifestText } from './manifest/index.js';
 import { DeploymentRepository, JobRepository, openDatabase, RunRepository, SettingsRepository, TERMINAL_RUN_STATUSES, type RunRecord } from './store/index.js';
 import { LeaseWorkers } from './queue/index.js';
+import { pitlaneVersion } from './version.js';
+
+export { pitlaneVersion };
 import { RunEngine, RunExecutor, RunService } from './runs/index.js';
 
 /** A running Pitlane server. */
@@ -29,16 +31,6 @@ export interface RunningServer {
   generatedToken: string | undefined;
   /** Stops accepting work, waits for deployments in flight, closes the server and database. */
   close(): Promise<void>;
-}
-
-/** Pitlane's own version, from package.json. */
-export function pitlaneVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 /**

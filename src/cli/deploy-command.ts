@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { FormData } from 'undici';
 import { parseDocument } from 'yaml';
-import { packContextGzip } from '../build/index.js';
+import { packContextGzip } from '../build/context.js';
 import { toApiError, type PitlaneClient } from './client.js';
 import { CliExit, type Output } from './output.js';
 

@@ -3,11 +3,12 @@
  * server found through PITLANE_URL / PITLANE_TOKEN or the config file.
  */
 import { Command, CommanderError } from 'commander';
-import { pitlaneVersion } from '../server.js';
+import { pitlaneVersion } from '../version.js';
 import { clientSettings, PitlaneClient } from './client.js';
 import { registerDeployCommand } from './deploy-command.js';
 import { registerJobCommands } from './job-commands.js';
 import { CliExit, printError, processOutput, type Output } from './output.js';
+import { registerRunCommands } from './run-commands.js';
 import { registerServeCommand } from './serve-command.js';
 
 /** Builds the command tree. `setExit` lets long-running commands (serve) hand back their exit code later. */
@@ -25,6 +26,7 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (w
   registerServeCommand(program, output, env, setExit);
   registerDeployCommand(program, output, client);
   registerJobCommands(program, output, client, () => process.stdin);
+  registerRunCommands(program, output, client);
   return program;
 }
 

@@ -1,7 +1,5 @@
 /** `pitlane serve`: runs the API, gateway and deployment workers until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { startServer } from '../server.js';
 import type { Output } from './output.js';
 
 /** Registers `serve`. */
@@ -18,6 +16,8 @@ export function registerServeCommand(program: Command, output: Output, env: Node
         'At first start without PITLANE_ADMIN_TOKEN an admin token is generated and printed once.',
     )
     .action(async (options: { host?: string; port?: string; dataDir?: string }) => {
+      const { loadConfig } = await import('../config.js');
+      const { startServer } = await import('../server.js');
       const config = loadConfig(env, { host: options.host, port: options.port, dataDir: options.dataDir });
       const server = await startServer(config);
       output.err(`Pitlane listening on ${server.url} (data in ${config.dataDir})\n`);

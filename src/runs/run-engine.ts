@@ -51,8 +51,11 @@ export class RunEngine {
         (v) => ({ Type: v.type, Source: v.source, Target: v.target, ReadOnly: v.readOnly }) as Docker.MountSettings,
       ),
     ];
+    const name = `pitlane-run-${runId}`;
+    // A container of this name is a leftover of an attempt that crashed before recording it.
+    await this.docker.getContainer(name).remove({ force: true, v: true }).catch(() => undefined);
     const container = await this.docker.createContainer({
-      name: `pitlane-run-${runId}`,
+      name,
       Image: image,
       Cmd: spec.command ?? undefined,
       Entrypoint: spec.entrypoint ?? undefined,

@@ -112,14 +112,15 @@ export class RunRepository {
   }
 
   /**
-   * Claims the oldest queued run, or a building/running run whose lease expired, for `owner`.
+   * Claims the oldest queued run nobody holds, or a run (queued, building or running) whose lease
+   * expired, for `owner`. The status is left as it is: the executor moves it on.
    * @param leaseMs lease length in milliseconds.
    */
   async claimNext(owner: string, leaseMs: number): Promise<RunRecord | undefined> {
     const now = this.now();
     const claimable = (eb: any) =>
       eb.or([
-        eb('status', '=', 'queued'),
+        eb.and([eb('status', '=', 'queued'), eb.or([eb('lease_expires_ms', 'is', null), eb('lease_expires_ms', '<', now)])]),
         eb.and([eb('status', 'in', ['building', 'running']), eb('lease_expires_ms', '<', now)]),
       ]);
     const candidate = this.db.selectFrom('runs').select('id').where(claimable).orderBy('created_at').orderBy('id').limit(1);
