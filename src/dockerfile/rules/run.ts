@@ -360,7 +360,7 @@ const UNZIP = new Set(['unzip', 'gunzip', 'bunzip2', 'unlzma', 'unxz', 'zgz', 'u
 
 function isTarExtract(c: ShellCommand): boolean {
   if (c.name !== 'tar') return false;
-  return c.argv.slice(1).some((a) => a === '--extract' || a === '--get' || (a.startsWith('-') && !a.startsWith('--') && a.includes('x')) || (c.argv[1] === a && /^[a-z]*x[a-z]*$/.test(a)));
+  return c.argv.slice(1).some((a) => a === '--extract' || a === '--get' || (a.startsWith('-') && !a.startsWith('--') && a.includes('x')) || (c.argv[1] === a && /^[a-zA-Z]*x[a-zA-Z]*$/.test(a)));
 }
 
 function wgetCurl(ctx: CheckContext, site: RunSite, tools: Set<string>): void {
