@@ -4,6 +4,7 @@
  */
 import { parseDocument } from 'yaml';
 import { PitlaneError, type ErrorDetail } from '../errors.js';
+import { lineOf, lineStarts } from './text.js';
 import type { FailureThreshold, LabelType, LintOptions, SeverityOverride } from './types.js';
 
 /** Output formats of {@link formatFindings}. */
@@ -171,13 +172,10 @@ export function lintConfigFromObject(value: unknown, pathPrefix = ''): LintConfi
 export function parseLintConfig(yamlText: string): LintConfig {
   const doc = parseDocument(yamlText, { prettyErrors: false });
   if (doc.errors.length > 0) {
+    const starts = lineStarts(yamlText);
     const details: ErrorDetail[] = doc.errors.map((e) => {
-      const d: ErrorDetail = { message: e.message.split('\n')[0]! };
-      if (e.linePos?.[0]) {
-        d.line = e.linePos[0].line;
-        d.column = e.linePos[0].col;
-      }
-      return d;
+      const l = lineOf(starts, e.pos[0]);
+      return { message: e.message.split('\n')[0]!, line: l + 1, column: e.pos[0] - starts[l]! + 1 };
     });
     throw new PitlaneError(422, 'LINT_CONFIG_INVALID', 'The lint configuration is not valid YAML', details);
   }
