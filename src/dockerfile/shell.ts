@@ -232,8 +232,8 @@ class Walker {
     if (len(s.Comments) > 0) this.hasComments = true;
     const redirs = s.Redirs;
     const cmd = typeOf(s.Cmd) === undefined ? undefined : s.Cmd;
-    if (len(redirs)) this.redirects(redirs, cmd, topLevel);
     if (cmd) this.command(cmd, topLevel);
+    if (len(redirs)) this.redirects(redirs, cmd, topLevel);
   }
 
   redirects(redirs: Node, cmd: Node, topLevel: boolean): void {
