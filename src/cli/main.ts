@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { pitlaneVersion } from '../version.js';
 import { clientSettings, PitlaneClient } from './client.js';
 import { registerDeployCommand } from './deploy-command.js';
+import { registerExecCommand } from './exec-command.js';
 import { registerJobCommands } from './job-commands.js';
 import { CliExit, printError, processOutput, type Output } from './output.js';
 import { registerRunCommands } from './run-commands.js';
@@ -27,6 +28,7 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (w
   registerDeployCommand(program, output, client);
   registerJobCommands(program, output, client, () => process.stdin);
   registerRunCommands(program, output, client);
+  registerExecCommand(program, output, env, setExit);
   return program;
 }
 
