@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import pc from 'picocolors';
+import { PitlaneError } from '../errors.js';
 import type { OutputFormat } from './config.js';
 import { rules } from './rules/table.js';
 import type { FailureThreshold, Finding, LintResult, Severity } from './types.js';
@@ -120,6 +121,7 @@ function codeclimate(findings: readonly Finding[], file: string): string {
  * @param format output format.
  * @param fileName path shown in the output.
  * @returns the rendered text, without a trailing newline (empty string for `tty` with no findings).
+ * @throws PitlaneError 400 `LINT_FORMAT_UNKNOWN` for a format not listed above.
  */
 export function formatFindings(result: LintResult | readonly Finding[], format: OutputFormat, fileName: string, options: FormatOptions = {}): string {
   const findings = Array.isArray(result) ? (result as readonly Finding[]) : (result as LintResult).findings;
@@ -135,6 +137,6 @@ export function formatFindings(result: LintResult | readonly Finding[], format: 
     case 'codeclimate':
       return codeclimate(findings, fileName);
     default:
-      throw new Error(`Unknown output format: ${String(format)}`);
+      throw new PitlaneError(400, 'LINT_FORMAT_UNKNOWN', `Unknown output format \`${String(format)}\`; use tty, json, sarif, checkstyle or codeclimate`);
   }
 }

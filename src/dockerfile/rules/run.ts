@@ -2,7 +2,7 @@
  * hadolint's shell-aware DL rules on `RUN` (and `ONBUILD RUN`). Each rule follows the matching
  * `src/Hadolint/Rule/DLxxxx.hs`; deviations are noted where they are made.
  */
-import type { DockerfileModel, Instr } from '../model.js';
+import type { Instr } from '../model.js';
 import type { ShellCommand } from '../shell.js';
 import { dropQuotes } from '../text.js';
 import { argsNoFlags, cmdHasArgs, cmdHasPrefixArg, containsRun, flagArgs, hasAnyFlag, hasArg, hasFlag, isPipInstall } from './commands.js';
@@ -380,6 +380,3 @@ export function checkRunRules(ctx: CheckContext): void {
   stateful(ctx, sites);
 }
 
-/** Exposed for the PL rules and the fixer. */
-export { plain as plainCommands };
-export type { DockerfileModel };
