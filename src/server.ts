@@ -21,7 +21,7 @@ import { LeaseWorkers } from './queue/index.js';
 import { pitlaneVersion } from './version.js';
 
 export { pitlaneVersion };
-import { RunEngine, RunExecutor, RunService } from './runs/index.js';
+import { RunEngine, RunEvents, RunExecutor, RunService } from './runs/index.js';
 
 /** A running Pitlane server. */
 export interface RunningServer {
@@ -120,6 +120,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     parseManifestText: (text) => parseManifestText(text),
   });
   const runEngine = new RunEngine(docker, installationId);
+  const runEvents = new RunEvents();
   const runExecutor = new RunExecutor({
     runs,
     engine: runEngine,
@@ -127,6 +128,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     runsDir,
     stopGraceSeconds: config.runStopGraceS,
     resultLimits: { maxBytes: 1024 * 1024 * 1024, maxEntries: 100_000 },
+    events: runEvents,
     log: logger,
   });
   const runWorkers = new LeaseWorkers<RunRecord>({
@@ -185,6 +187,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     gateway,
     runService,
     runs,
+    runEvents,
     maxDockerfileBytes: config.maxDockerfileBytes,
     verifier,
     maxUploadBytes: config.maxUploadBytes,

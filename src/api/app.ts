@@ -16,7 +16,7 @@ import { registerDeployRoutes } from './deploy-routes.js';
 import { errorHandler } from './errors.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerRunRoutes } from './run-routes.js';
-import type { RunService } from '../runs/index.js';
+import type { RunEvents, RunService } from '../runs/index.js';
 import type { RunRepository } from '../store/index.js';
 
 /** Everything the API needs. */
@@ -28,6 +28,7 @@ export interface ApiDependencies {
   gateway: Gateway;
   runService: RunService;
   runs: RunRepository;
+  runEvents: RunEvents;
   /** Largest Dockerfile accepted for a run, in bytes. */
   maxDockerfileBytes: number;
   verifier: AdminTokenVerifier;
@@ -94,7 +95,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
   app.register(async (scope) => {
     registerDeployRoutes(scope, { service: deps.service, deployments: deps.deployments });
     registerJobRoutes(scope, { service: deps.service, jobs: deps.jobs, target: deps.target });
-    registerRunRoutes(scope, { service: deps.runService, runs: deps.runs, maxDockerfileBytes: deps.maxDockerfileBytes });
+    registerRunRoutes(scope, { service: deps.runService, runs: deps.runs, events: deps.runEvents, maxDockerfileBytes: deps.maxDockerfileBytes });
   });
   return app as unknown as FastifyInstance;
 }

@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PitlaneError } from '../errors.js';
-import { resolveResultPath, type RunRequest, type RunService } from '../runs/index.js';
+import { resolveResultPath, type RunEvents, type RunRequest, type RunService } from '../runs/index.js';
 import { TERMINAL_RUN_STATUSES as TERMINAL_STATUSES } from '../store/index.js';
 import type { RunRepository } from '../store/index.js';
 import type { RunStatus } from '../store/schema.js';
@@ -23,6 +23,8 @@ import type { RunStatus } from '../store/schema.js';
 export interface RunRouteDeps {
   service: RunService;
   runs: RunRepository;
+  /** Wakes log followers at once when the run in this process gets lines or ends. */
+  events: RunEvents;
   /** Largest Dockerfile accepted, in bytes. */
   maxDockerfileBytes: number;
 }
@@ -188,7 +190,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRouteDeps): voi
           if (lines.length === 0) break;
           continue;
         }
-        if (lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+        if (lines.length === 0) await deps.events.next(id, 500);
       }
       stream.push(null);
     };

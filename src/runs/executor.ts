@@ -15,6 +15,7 @@ import type { InfrastructureTarget } from '../infra/index.js';
 import type { RunRecord, RunRepository } from '../store/index.js';
 import type { RunEngine, OutputLine } from './run-engine.js';
 import { extractResults, listResultFiles, type ResultFile } from './results.js';
+import type { RunEvents } from './run-events.js';
 import type { RunSpec } from './spec.js';
 
 /** Dependencies of the {@link RunExecutor}. */
@@ -28,6 +29,8 @@ export interface RunExecutorOptions {
   /** Seconds between SIGTERM and SIGKILL when a run is cancelled or times out. */
   stopGraceSeconds: number;
   resultLimits: ExtractLimits;
+  /** Wakes log followers when lines are stored or the run ends. */
+  events: RunEvents;
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
 }
 
@@ -42,6 +45,7 @@ class RunLogWriter {
   constructor(
     private readonly runs: RunRepository,
     private readonly runId: string,
+    private readonly events: RunEvents,
   ) {}
 
   add(line: { stream: string; time: string; line: string }): void {
@@ -61,7 +65,10 @@ class RunLogWriter {
     this.timer = undefined;
     const lines = this.buffer as { stream: string; time: string; line: string }[];
     this.buffer = [];
-    this.chain = this.chain.then(() => this.runs.appendLogs(this.runId, lines)).catch(() => undefined);
+    this.chain = this.chain
+      .then(() => this.runs.appendLogs(this.runId, lines))
+      .then(() => this.events.notify(this.runId))
+      .catch(() => undefined);
     await this.chain;
   }
 }
@@ -90,7 +97,7 @@ export class RunExecutor {
   /** Runs (or resumes) one claimed run to a terminal status. Never throws. */
   async execute(run: RunRecord): Promise<void> {
     const { runs, log } = this.options;
-    const logs = new RunLogWriter(runs, run.id);
+    const logs = new RunLogWriter(runs, run.id, this.options.events);
     let containerId = run.containerId;
     let outcome: Outcome;
     let results: ResultFile[] = [];
@@ -108,6 +115,7 @@ export class RunExecutor {
             containerId = null;
             await logs.flush();
             await runs.finish(run.id, { ...outcome, results: [] });
+            this.options.events.notify(run.id);
             return;
           }
           resumed = true;
@@ -121,6 +129,7 @@ export class RunExecutor {
           containerId = await this.options.engine.create(run.id, spec, image);
           await runs.update(run.id, { containerId });
           await runs.setStatus(run.id, 'running');
+          this.options.events.notify(run.id);
           await this.options.engine.start(containerId);
         }
         const supervised = await this.supervise(run, spec, containerId as string, resumed, logs);
@@ -137,6 +146,7 @@ export class RunExecutor {
     }
     await logs.flush();
     await runs.finish(run.id, { ...outcome, results }).catch((error: unknown) => log.error({ err: error, run: run.id }, 'could not record the run outcome'));
+    this.options.events.notify(run.id);
     if (containerId) await this.options.engine.remove(containerId).catch((error: unknown) => log.warn({ err: error, run: run.id }, 'could not remove the run container'));
     const spec = run.spec as RunSpec | undefined;
     if (spec?.source?.kind === 'dockerfile') await this.options.target.removeImageTag(runImageTag(run.id)).catch(() => undefined);

@@ -4,3 +4,4 @@ export { RunEngine, normaliseTimestamp, splitTimestamp, type OutputLine, type Ru
 export { RunExecutor, runImageTag, resultsRoot, type RunExecutorOptions } from './executor.js';
 export { RunService, checkDockerfile, type RunRequest, type RunView, type RunServiceOptions } from './service.js';
 export { listResultFiles, resolveResultPath, extractResults, type ResultFile } from './results.js';
+export { RunEvents } from './run-events.js';
