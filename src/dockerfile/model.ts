@@ -241,6 +241,7 @@ function buildInstr(ast: Instruction, index: number, stage: number, ctx: BuildCt
   const flags: Flag[] = [];
   const args: string[] = [];
   let argsStart = end;
+  let argsIndex = -1; // index of the first argument in line1.text
   const canFlag = FLAGGED.has(keyword);
   const re = /[^ \t\r\n]+/g;
   for (let m = re.exec(line1.text); m; m = re.exec(line1.text)) {
@@ -259,7 +260,10 @@ function buildInstr(ast: Instruction, index: number, stage: number, ctx: BuildCt
       flags.push({ name, value, options });
       continue;
     }
-    if (args.length === 0) argsStart = line1.map[m.index]!;
+    if (args.length === 0) {
+      argsStart = line1.map[m.index]!;
+      argsIndex = m.index;
+    }
     args.push(w);
   }
   if (args.length === 0 && end > kwEnd) {
@@ -283,7 +287,7 @@ function buildInstr(ast: Instruction, index: number, stage: number, ctx: BuildCt
   }
   const line = range.start.line + 1;
   const endLine = range.end.line + 1;
-  const joined = joinContinuations(ctx.text, argsStart, end, ctx.escape, false);
+  const joined = argsIndex >= 0 ? { text: line1.text.slice(argsIndex), map: line1.map.slice(argsIndex) } : joinContinuations(ctx.text, argsStart, end, ctx.escape, false);
   const argsText = joined.text.trim();
   let json: string[] | null = null;
   if (EXEC_FORM.has(keyword) && argsText.startsWith('[') && heredocs.length === 0) {
@@ -350,7 +354,7 @@ function buildInstr(ast: Instruction, index: number, stage: number, ctx: BuildCt
     if (json !== null) {
       instr.run = { script: json.join(' '), map: [], exec: true, shell: shellPosix ? execScript(json) : null, mounts };
     } else {
-      const body = joinContinuations(ctx.text, argsStart, end, ctx.escape, heredocs.length > 0);
+      const body = heredocs.length === 0 ? joined : joinContinuations(ctx.text, argsStart, end, ctx.escape, true);
       let shell: ShellScript | null = null;
       if (shellPosix) {
         shell = parseShell(body.text, { fastPath: ctx.fastPath });

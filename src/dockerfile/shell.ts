@@ -455,13 +455,16 @@ const NOT_A_CALL = new Set([
   'time', 'coproc', '{', '}', '[[', ']]', '!', 'declare', 'local', 'export', 'readonly', 'typeset', 'nameref', 'let',
 ]);
 
+const SIMPLE_PARAM = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/;
+const SIMPLE_PARAM_G = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/g;
+
 type FastTok = { op: '&&' | '||' | '|' | ';' | 'nl'; start: number } | { word: ShellWord };
 
 /**
  * Parses scripts of a deliberately small subset of the shell grammar without calling mvdan-sh,
  * whose GopherJS build costs about 3 µs per character: plain words (letters, digits,
- * `_-./=:+,@%^~*?[]{}`), single-quoted strings, double-quoted strings without `$`, `` ` ``, `\`
- * or `!`, joined by `&&`, `||`, `|`, `;` and newlines. Anything else (expansions, redirections,
+ * `_-./=:+,@%^~*?[]{}`), plain `$NAME` / `${NAME}` expansions, single-quoted strings, double-quoted
+ * strings without `` ` ``, `\`, `!` or other expansions, joined by `&&`, `||`, `|`, `;` and newlines. Anything else (expansions, redirections,
  * subshells, comments, escapes, assignments, reserved words, non-ASCII) returns undefined and the
  * caller uses mvdan-sh. The result is identical to the mvdan-sh path (a property test checks it).
  */
@@ -525,9 +528,22 @@ function fastParse(script: string): ShellScript | undefined {
         const close = script.indexOf('"', i + 1);
         if (close < 0) return undefined;
         const inner = script.slice(i + 1, close);
-        if (/[$`\\!]/.test(inner) || /[^\x20-\x7e\t]/.test(inner)) return undefined;
+        if (/[`\\!]/.test(inner) || /[^\x20-\x7e\t]/.test(inner)) return undefined;
+        if (inner.includes('$')) {
+          // Only plain `$NAME` / `${NAME}` expansions; they keep their source text.
+          if (inner.replace(SIMPLE_PARAM_G, '').includes('$')) return undefined;
+          literal = false;
+        }
         text += inner;
         i = close + 1;
+        continue;
+      }
+      if (ch === 36 /* $ */) {
+        const m = SIMPLE_PARAM.exec(script.slice(i, i + 256));
+        if (!m) return undefined;
+        text += m[0];
+        literal = false;
+        i += m[0].length;
         continue;
       }
       // Unquoted run of safe characters.

@@ -279,12 +279,14 @@ export function checkPitlaneRules(ctx: CheckContext): void {
 /** PL1002: RUNs that belong in one layer. */
 function checkConsecutiveRuns(ctx: CheckContext, sites: RunSite[]): void {
   const { model } = ctx;
+  const byRun = new Map<Instr, RunSite>();
+  for (const s of sites) if (!s.inOnbuild) byRun.set(s.run, s);
   for (let i = 0; i + 1 < model.instrs.length; i++) {
     const ia = model.instrs[i]!;
     const ib = model.instrs[i + 1]!;
     if (ia.keyword !== 'RUN' || ib.keyword !== 'RUN' || ia.stage !== ib.stage) continue;
-    const a = sites.find((s) => s.run === ia && !s.inOnbuild);
-    const b = sites.find((s) => s.run === ib && !s.inOnbuild);
+    const a = byRun.get(ia);
+    const b = byRun.get(ib);
     if (!a || !b) continue;
     const key = (x: Instr): string => x.flags.map((f) => `${f.name}=${f.value ?? ''}`).sort().join(' ');
     if (key(ia) !== key(ib)) continue;

@@ -259,7 +259,11 @@ function inlinePipefail(cmds: ShellCommand[]): boolean {
 function stateful(ctx: CheckContext, sites: RunSite[]): void {
   const { model } = ctx;
   const siteByInstr = new Map<number, RunSite>();
-  for (const s of sites) if (!s.inOnbuild) siteByInstr.set(s.instr.index, s);
+  const onbuildSite = new Map<Instr, RunSite>();
+  for (const s of sites) {
+    if (!s.inOnbuild) siteByInstr.set(s.instr.index, s);
+    else onbuildSite.set(s.instr, s);
+  }
 
   // DL3009: per stage, reported when the stage is the last one or a later stage builds FROM it.
   const usedAsBase = new Set<number>();
@@ -292,13 +296,14 @@ function stateful(ctx: CheckContext, sites: RunSite[]): void {
       }
       continue;
     }
-    const sitesHere = sites.filter((s) => s.instr === instr);
-    for (const s of sitesHere) {
-      if (instr.stage >= 0 ? noCacheByStage[instr.stage] : noCacheTop) continue;
-      if (/PIP_NO_CACHE_DIR=(['"]?)(1|true|True|TRUE|on|On|ON|yes|Yes|YES)\1/.test(s.info.script)) continue;
-      if (hasCacheMount(s.info, '.cache/pip')) continue;
+    const s = siteByInstr.get(instr.index) ?? onbuildSite.get(instr);
+    if (s) {
       const bad = s.commands.find((c) => isPipInstall(c) && !c.argv.includes('--no-cache-dir') && !(c.name.includes('pipx') || c.name.includes('pipenv') || (c.name.startsWith('python') && (containsRun(c.argv.slice(1), ['-m', 'pipx']) || containsRun(c.argv.slice(1), ['-m', 'pipenv'])))));
-      if (bad) report(ctx, s, 'DL3042', bad, !s.info.exec && !s.inOnbuild);
+      const exempt =
+        (instr.stage >= 0 ? noCacheByStage[instr.stage] : noCacheTop) ||
+        /PIP_NO_CACHE_DIR=(['"]?)(1|true|True|TRUE|on|On|ON|yes|Yes|YES)\1/.test(s.info.script) ||
+        hasCacheMount(s.info, '.cache/pip');
+      if (bad && !exempt) report(ctx, s, 'DL3042', bad, !s.info.exec && !s.inOnbuild);
     }
   }
 
@@ -331,7 +336,7 @@ function stateful(ctx: CheckContext, sites: RunSite[]): void {
     if (instr.keyword !== 'RUN') {
       if (instr.keyword !== 'RUN') prev = undefined;
       // ONBUILD RUN triggers still count for DL4001.
-      const trig = sites.find((s) => s.instr === instr && s.inOnbuild);
+      const trig = onbuildSite.get(instr);
       if (trig) wgetCurl(ctx, trig, tools);
       continue;
     }

@@ -75,7 +75,7 @@ describe('parseShell (mvdan-sh adapter)', () => {
   });
 
   it('the fast path returns exactly what the mvdan-sh path returns (property)', () => {
-    const atoms = ['apt-get', 'install', '-y', 'curl=7.*', 'a', 'b1', "'x y'", '"q r"', "'$HOME'", '"a"b', '{a,b}', 'u[x]', '~/p', '--flag=v', '[', ']', 'cd', 'sudo', 'env', '{', '}', 'if', 'X=1', 'x:y@z%w^', '"', "''", '""', '$X', '>', '#c', '\\'];
+    const atoms = ['apt-get', 'install', '-y', 'curl=7.*', 'a', 'b1', "'x y'", '"q r"', "'$HOME'", '"a"b', '{a,b}', 'u[x]', '~/p', '--flag=v', '[', ']', 'cd', 'sudo', 'env', '{', '}', 'if', 'X=1', 'x:y@z%w^', '"', "''", '""', '$X', '>', '#c', '\\', '${X}', '$1', '${X:-d}', '"$HOME/x"', '"${A}b$C"', '$A[0]', '"$(id)"', '$$', "$'x'"];
     const ops = [' ', ' ', ' && ', ' || ', ' | ', '; ', '\n', ';', '&&', ' ;\n', '\n\n', ' &&\n ', '\t', '&', '|&'];
     const structured = fc.array(fc.tuple(fc.constantFrom(...atoms), fc.constantFrom(...ops)), { maxLength: 12 }).map((xs) => xs.map(([a, o]) => a + o).join(''));
     const chars = fc.array(fc.constantFrom(...'ab_-./=:+,@%^~*?[]{}09 \t\n;&|\'"$#!()<>\\'.split('')), { maxLength: 25 }).map((a) => a.join(''));
