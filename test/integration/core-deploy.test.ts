@@ -12,7 +12,7 @@ import { packContextGzip } from '../../src/build/index.js';
 import { containersOfJob, docker, eventually, PitlaneProcess, REPO_ROOT, removeJobContainers, sleep } from './helpers/pitlane.js';
 
 const PROBE_DIR = join(REPO_ROOT, 'test/fixtures/probe-job');
-const JOBS = ['sum-numbers', 'sum-from-git', 'sum-from-image', 'probe', 'probe-never', 'probe-exit', 'probe-broken', 'probe-crash', 'probe-replicas', 'probe-slow'];
+const JOBS = ['word-count-node', 'sum-numbers', 'sum-from-git', 'sum-from-image', 'probe', 'probe-never', 'probe-exit', 'probe-broken', 'probe-crash', 'probe-replicas', 'probe-slow'];
 
 let probeContext: string;
 const server = new PitlaneProcess({ PITLANE_READY_TIMEOUT_S: '8' });
@@ -75,6 +75,16 @@ describe('deploy and call', () => {
     expect(legacy.body).toBe(6);
     const fromStdin = await server.cli(['call', 'sum-numbers', '0.0.1'], { input: '{"numbers":[1,1]}' });
     expect(fromStdin.stdout.trim()).toBe('2');
+  });
+
+  it('deploys the second example, in JavaScript, and calls it', async () => {
+    const deployed = await server.cli(['deploy', 'examples/word-count-node']);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const called = await server.cli(['call', 'word-count-node', '1.x', '--data', '{"text":"hello big world"}']);
+    expect(JSON.parse(called.stdout)).toEqual({ words: 3, characters: 15 });
+    const container = (await containersOfJob('word-count-node'))[0];
+    const inspect = await docker.getContainer(container!.Id).inspect();
+    expect(inspect.HostConfig.Memory).toBe(256 * 1024 * 1024);
   });
 
   it('deploys from a git repository (file:// URL, branch, directory)', async () => {

@@ -138,6 +138,25 @@ describe('pitlane run', () => {
     expect(logs.stdout).toContain('from the context\nhi\n');
   });
 
+  it('runs a Dockerfile given with -f', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pitlane-run-file-'));
+    writeFileSync(join(dir, 'Run.Dockerfile'), 'FROM busybox:latest\nCMD ["sh", "-c", "echo built from -f; exit 5"]\n');
+    const result = await server.cli(['run', '-f', join(dir, 'Run.Dockerfile'), '--quiet']);
+    expect(result.code).toBe(5);
+    expect(result.stdout).toBe('built from -f\n');
+  });
+
+  it('records pitlane exec --server as a run (seed 003 variables, exit status passed through)', async () => {
+    const result = await server.cli(['exec', '--server'], {
+      env: { IMAGE: 'busybox:latest', COMMAND: 'sh -c "echo db=$DB_NAME_ENV; exit 4"', DB_NAME_ENV: 'analytics', OTHER: 'not passed' },
+    });
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stdout).toContain('db=analytics');
+    const { body } = await server.api('GET', '/api/v1/runs?limit=1');
+    expect(body.runs[0].image).toBe('busybox:latest');
+    expect(body.runs[0].exit_code).toBe(4);
+  });
+
   it('ends timed_out after the timeout (exit 124) and cancelled on DELETE', async () => {
     const timed = await server.cli(['run', '--image', 'busybox:latest', '--timeout', '2s', '--quiet', '--', 'sleep', '60']);
     expect(timed.code).toBe(124);
