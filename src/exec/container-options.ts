@@ -1,6 +1,19 @@
 /** The Engine API requests `pitlane exec` makes, built from an {@link ExecSpec} (pure). */
-import type { ContainerCreateOptions } from 'dockerode';
 import type { ExecSpec } from './spec.js';
+
+/** The `POST /containers/create` body fields `pitlane exec` sets (Engine API 1.41, ContainerConfig + HostConfig). */
+export interface ContainerCreateBody {
+  Image: string;
+  Cmd?: string[];
+  Env: string[];
+  Labels: Record<string, string>;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  OpenStdin: boolean;
+  Tty: boolean;
+  HostConfig: { Binds: string[]; Init?: boolean; AutoRemove?: boolean };
+}
 
 /** Label on every container `pitlane exec` creates (to find leftovers: `docker ps -a --filter label=pitlane.exec=true`). */
 export const EXEC_LABEL = 'pitlane.exec';
@@ -13,9 +26,10 @@ export interface ContainerExtras {
 
 /**
  * `POST /containers/create` body: image, command, `*_ENV` environment, binds, the exec label;
- * output attached, no TTY (so stdout and stderr stay apart), no stdin.
+ * output attached, no TTY (so stdout and stderr stay apart), no stdin. No AutoRemove: the exit
+ * status is read from the wait answer, then `pitlane exec` removes the container itself.
  */
-export function containerCreateOptions(spec: ExecSpec, extras: ContainerExtras = {}): ContainerCreateOptions {
+export function containerCreateOptions(spec: ExecSpec, extras: ContainerExtras = {}): ContainerCreateBody {
   return {
     Image: spec.image,
     ...(spec.command ? { Cmd: spec.command } : {}),
@@ -33,7 +47,7 @@ export function containerCreateOptions(spec: ExecSpec, extras: ContainerExtras =
   };
 }
 
-/** The engine's own message from a dockerode error (its JSON `message`), else the error's text. */
+/** The engine's own message from an EngineError (engine.ts) or a dockerode error (its JSON `message`), else the error's text. */
 export function engineMessage(error: unknown): string {
   const json = (error as { json?: unknown } | undefined)?.json;
   if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') return (json as { message: string }).message.trim();

@@ -1,20 +1,23 @@
 /**
  * Runs one container straight against the Docker engine, the way `docker run --rm` does, for
- * `pitlane exec` (seed 003's proxy):
+ * `pitlane exec` (seed 003's proxy), through the small Engine API client of `engine.ts` (not
+ * dockerode, whose loading alone would take longer than a short container's whole run):
  *
  * 1. create it (pulling the image once when the engine does not have it);
  * 2. attach to its stdout and stderr, and register a `wait` with `condition=next-exit`, both
- *    BEFORE starting it (a default `wait` sent before `start` answers at once with 0, and a wait
- *    registered after a fast container already exited would never answer);
+ *    BEFORE starting it and both at once (a default `wait` sent before `start` answers at once
+ *    with 0, and a wait registered after a fast container already exited would never answer);
  * 3. start it, and copy its output to our stdout and stderr as the bytes arrive;
  * 4. forward SIGINT/SIGTERM to it (SIGKILL after a grace period, or at a second signal);
- * 5. remove it (anonymous volumes too), whatever happened, and return its exit status.
+ * 5. once the wait has answered with the exit status, remove it (anonymous volumes too) while the
+ *    last output is still being copied, and return the status. It is removed whatever happened.
  *
- * The engine connection is dockerode's default: DOCKER_HOST, else /var/run/docker.sock.
+ * The engine is DOCKER_HOST, else /var/run/docker.sock (see `engine.ts`).
  */
 import type { IncomingMessage } from 'node:http';
-import Docker from 'dockerode';
-import { containerCreateOptions, engineMessage, signalExitCode, startFailureExitCode } from './container-options.js';
+import type { Duplex } from 'node:stream';
+import { containerCreateOptions, engineMessage, signalExitCode, startFailureExitCode, type ContainerCreateBody } from './container-options.js';
+import { Engine } from './engine.js';
 import { FrameDecoder } from './frames.js';
 import { ExecFailure, type ForwardedSignal, type SignalSource } from './failure.js';
 import type { ExecSpec } from './spec.js';
@@ -28,8 +31,8 @@ export interface RunContainerOptions {
   stderr: NodeJS.WritableStream;
   /** Pitlane's own messages (pulling, forwarding a signal); default: none. */
   note?: (text: string) => void;
-  /** Engine client; default `new Docker()` (DOCKER_HOST or /var/run/docker.sock). */
-  docker?: Docker;
+  /** Engine connection; default `Engine.connect()` (DOCKER_HOST or /var/run/docker.sock), closed at the end. */
+  engine?: Engine;
   signals?: SignalSource;
   /** Time between the forwarded signal and SIGKILL, as `docker stop -t`; default 10 s. */
   stopTimeoutMs?: number;
@@ -45,37 +48,44 @@ interface WaitResult {
   Error?: { Message?: string } | null;
 }
 
-/** The slice of docker-modem used here (dockerode types it as `any`). */
-interface Modem {
-  dial(options: Record<string, unknown>, callback: (error: unknown, response: unknown) => void): void;
-  followProgress(stream: NodeJS.ReadableStream, onFinished: (error: unknown, output: unknown[]) => void, onProgress?: (event: unknown) => void): void;
-}
-
 /**
  * Runs `spec` to completion and resolves to the container's exit status (128 + n when it was
  * interrupted before it started).
  * @throws ExecFailure when the container could not be created or started, or the engine failed.
  */
 export async function runContainer(spec: ExecSpec, options: RunContainerOptions): Promise<number> {
-  const docker = options.docker ?? new Docker();
-  const modem = docker.modem as unknown as Modem;
+  let engine: Engine;
+  try {
+    engine = options.engine ?? (await Engine.connect());
+  } catch (error) {
+    throw new ExecFailure(125, `cannot reach the Docker engine: ${engineMessage(error)}`, error);
+  }
+  try {
+    return await runWith(engine, spec, options);
+  } finally {
+    if (!options.engine) engine.close();
+  }
+}
+
+async function runWith(engine: Engine, spec: ExecSpec, options: RunContainerOptions): Promise<number> {
   const note = options.note ?? ((): void => {});
   const signals = options.signals ?? process;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
-  const createOptions = containerCreateOptions(spec, { init: options.init });
 
   // Mutable run state, in an object so that the closures below and the main flow share it.
   const state: {
-    container?: Docker.Container;
+    path?: string;
     running: boolean;
     interrupted?: ForwardedSignal;
     killTimer?: NodeJS.Timeout;
     killed: boolean;
+    attach?: Duplex;
+    wait?: IncomingMessage;
+    removal?: Promise<void>;
   } = { running: false, killed: false };
 
   const sendSignal = (signal: ForwardedSignal | 'SIGKILL'): void => {
-    const container = state.container;
-    if (!container || !state.running || state.killed) return;
+    if (!state.path || !state.running || state.killed) return;
     if (signal === 'SIGKILL') {
       state.killed = true;
       clearTimeout(state.killTimer);
@@ -85,7 +95,7 @@ export async function runContainer(spec: ExecSpec, options: RunContainerOptions)
         sendSignal('SIGKILL');
       }, stopTimeoutMs);
     }
-    container.kill({ signal }).catch(() => {
+    engine.json('POST', `${state.path}/kill?signal=${signal}`).catch(() => {
       // Already stopped: nothing to forward.
     });
   };
@@ -104,33 +114,42 @@ export async function runContainer(spec: ExecSpec, options: RunContainerOptions)
     signals.on(signal, listener);
   }
 
-  let attachStream: NodeJS.ReadableStream | undefined;
-  let waitResponse: IncomingMessage | undefined;
+  /** Removes the container once (force: also when it still runs; v: its anonymous volumes). */
+  const remove = (): Promise<void> => {
+    const path = state.path;
+    if (!path) return Promise.resolve();
+    state.removal ??= engine.json('DELETE', `${path}?force=1&v=1`).then(
+      () => undefined,
+      (error: unknown) => {
+        const status = (error as { statusCode?: number }).statusCode;
+        // 404: already gone; 409: removal already in progress.
+        if (status !== 404 && status !== 409) note(`pitlane exec: could not remove container ${path.slice('/containers/'.length, '/containers/'.length + 12)}: ${engineMessage(error)}\n`);
+      },
+    );
+    return state.removal;
+  };
+
   try {
-    state.container = await createContainer(docker, modem, spec.image, createOptions, note);
-    options.onCreated?.(state.container.id);
+    const id = await createContainer(engine, spec.image, containerCreateOptions(spec, { init: options.init }), note);
+    const path = `/containers/${encodeURIComponent(id)}`;
+    state.path = path;
+    options.onCreated?.(id);
     if (state.interrupted) return signalExitCode(state.interrupted);
 
-    try {
-      attachStream = await state.container.attach({ stream: true, stdout: true, stderr: true });
-    } catch (error) {
-      throw new ExecFailure(125, `cannot attach to the container: ${engineMessage(error)}`, error);
-    }
-    const outputDone = copyOutput(attachStream, options.stdout, options.stderr);
-
-    let exited: Promise<WaitResult>;
-    try {
-      const wait = await registerWait(modem, state.container.id);
-      waitResponse = wait.response;
-      exited = wait.result;
-    } catch (error) {
-      throw new ExecFailure(125, `cannot wait for the container: ${engineMessage(error)}`, error);
-    }
+    // Attach and register the wait at the same time; start only once both are in place.
+    const [attached, waiting] = await Promise.allSettled([
+      engine.hijack(`${path}/attach?stream=1&stdout=1&stderr=1`).then((stream) => (state.attach = stream)),
+      engine.stream('POST', `${path}/wait?condition=next-exit`).then((response) => (state.wait = response)),
+    ]);
+    if (attached.status === 'rejected') throw new ExecFailure(125, `cannot attach to the container: ${engineMessage(attached.reason)}`, attached.reason);
+    if (waiting.status === 'rejected') throw new ExecFailure(125, `cannot wait for the container: ${engineMessage(waiting.reason)}`, waiting.reason);
+    const outputDone = copyOutput(attached.value, options.stdout, options.stderr);
+    const exited = waitResult(waiting.value);
     exited.catch(() => {});
     if (state.interrupted) return signalExitCode(state.interrupted);
 
     try {
-      await state.container.start();
+      await engine.json('POST', `${path}/start`);
     } catch (error) {
       const message = engineMessage(error);
       throw new ExecFailure(startFailureExitCode(message), `cannot start the container: ${message}`, error);
@@ -145,7 +164,9 @@ export async function runContainer(spec: ExecSpec, options: RunContainerOptions)
       throw new ExecFailure(125, `lost the container while waiting for it to exit: ${engineMessage(error)}`, error);
     }
     state.running = false;
-    // The last output can arrive just after the wait answer: let the attach stream finish.
+    // The exit status is known: remove the container while the last output (which can arrive just
+    // after the wait answer) is still being copied.
+    void remove();
     await Promise.race([outputDone, delay(5_000)]);
     if (result.Error?.Message) note(`pitlane exec: ${result.Error.Message}\n`);
     return result.StatusCode;
@@ -153,107 +174,57 @@ export async function runContainer(spec: ExecSpec, options: RunContainerOptions)
     state.running = false;
     clearTimeout(state.killTimer);
     for (const [signal, listener] of listeners) signals.off(signal, listener);
-    waitResponse?.destroy();
-    (attachStream as { destroy?: () => void } | undefined)?.destroy?.();
-    if (state.container) {
-      await state.container.remove({ force: true, v: true }).catch((error: unknown) => {
-        const status = (error as { statusCode?: number }).statusCode;
-        // 404: already gone; 409: removal already in progress.
-        if (status !== 404 && status !== 409) note(`pitlane exec: could not remove container ${state.container?.id.slice(0, 12)}: ${engineMessage(error)}\n`);
-      });
-    }
+    state.wait?.destroy();
+    state.attach?.destroy();
+    await remove();
   }
 }
 
-/** Creates the container, pulling the image once if the engine does not have it. */
-async function createContainer(
-  docker: Docker,
-  modem: Modem,
-  image: string,
-  createOptions: Docker.ContainerCreateOptions,
-  note: (text: string) => void,
-): Promise<Docker.Container> {
+/** Creates the container and returns its id, pulling the image once if the engine does not have it. */
+async function createContainer(engine: Engine, image: string, body: ContainerCreateBody, note: (text: string) => void): Promise<string> {
+  const create = async (): Promise<string> => (await engine.json<{ Id: string }>('POST', '/containers/create', body)).Id;
   try {
-    return await docker.createContainer(createOptions);
+    return await create();
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) throw new ExecFailure(125, `cannot create the container: ${engineMessage(error)}`, error);
   }
   note(`Unable to find image '${image}' locally; pulling it\n`);
   try {
-    await pullImage(docker, modem, image);
+    await engine.pull(image);
   } catch (error) {
     throw new ExecFailure(125, `cannot pull image ${image}: ${engineMessage(error)}`, error);
   }
   try {
-    return await docker.createContainer(createOptions);
+    return await create();
   } catch (error) {
     throw new ExecFailure(125, `cannot create the container: ${engineMessage(error)}`, error);
   }
 }
 
-/** Pulls `image`; rejects with the engine's message (also when it arrives inside the progress stream). */
-async function pullImage(docker: Docker, modem: Modem, image: string): Promise<void> {
-  const stream = (await docker.pull(image)) as NodeJS.ReadableStream;
-  await new Promise<void>((resolve, reject) => {
-    let failure: string | undefined;
-    modem.followProgress(
-      stream,
-      (error) => (error ? reject(error) : failure ? reject(new Error(failure)) : resolve()),
-      (event) => {
-        const message = (event as { error?: unknown; errorDetail?: { message?: unknown } }).errorDetail?.message ?? (event as { error?: unknown }).error;
-        if (typeof message === 'string') failure = message;
-      },
-    );
-  });
-}
-
-/**
- * Sends `POST /containers/{id}/wait?condition=next-exit` and resolves once the engine has answered
- * the headers, which it does only after registering the wait: from then on, starting the container
- * cannot race past it. `result` resolves with the body when the container exits.
- */
-function registerWait(modem: Modem, id: string): Promise<{ response: IncomingMessage; result: Promise<WaitResult> }> {
-  return new Promise((resolve, reject) => {
-    modem.dial(
-      {
-        path: `/containers/${id}/wait?`,
-        method: 'POST',
-        isStream: true,
-        statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
-        options: { _query: { condition: 'next-exit' }, _body: {} },
-      },
-      (error, response) => {
-        if (error) {
-          reject(error);
-          return;
-        }
-        const res = response as IncomingMessage;
-        const result = new Promise<WaitResult>((resolveResult, rejectResult) => {
-          const chunks: Buffer[] = [];
-          let settled = false;
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            settled = true;
-            const text = Buffer.concat(chunks).toString('utf8');
-            try {
-              const body = JSON.parse(text) as WaitResult;
-              if (typeof body.StatusCode !== 'number') throw new Error(`no StatusCode in ${text}`);
-              resolveResult(body);
-            } catch (parseError) {
-              rejectResult(new Error(`unexpected wait answer from the engine: ${text || (parseError as Error).message}`));
-            }
-          });
-          res.on('error', (streamError) => {
-            settled = true;
-            rejectResult(streamError);
-          });
-          res.on('close', () => {
-            if (!settled) rejectResult(new Error('the engine closed the wait connection'));
-          });
-        });
-        resolve({ response: res, result });
-      },
-    );
+/** Reads the wait answer's body (sent when the container exits). */
+function waitResult(res: IncomingMessage): Promise<WaitResult> {
+  return new Promise<WaitResult>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let settled = false;
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => {
+      settled = true;
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        const body = JSON.parse(text) as WaitResult;
+        if (typeof body.StatusCode !== 'number') throw new Error(`no StatusCode in ${text}`);
+        resolve(body);
+      } catch (parseError) {
+        reject(new Error(`unexpected wait answer from the engine: ${text || (parseError as Error).message}`));
+      }
+    });
+    res.on('error', (streamError) => {
+      settled = true;
+      reject(streamError);
+    });
+    res.on('close', () => {
+      if (!settled) reject(new Error('the engine closed the wait connection'));
+    });
   });
 }
 
