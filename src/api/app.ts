@@ -16,6 +16,7 @@ import { registerDeployRoutes } from './deploy-routes.js';
 import { errorHandler } from './errors.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerRunRoutes } from './run-routes.js';
+import { registerLintRoutes } from './lint-routes.js';
 import type { RunEvents, RunService } from '../runs/index.js';
 import type { RunRepository } from '../store/index.js';
 
@@ -95,6 +96,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
   app.register(async (scope) => {
     registerDeployRoutes(scope, { service: deps.service, deployments: deps.deployments });
     registerJobRoutes(scope, { service: deps.service, jobs: deps.jobs, target: deps.target });
+    registerLintRoutes(scope, deps.maxDockerfileBytes);
     registerRunRoutes(scope, { service: deps.runService, runs: deps.runs, events: deps.runEvents, maxDockerfileBytes: deps.maxDockerfileBytes });
   });
   return app as unknown as FastifyInstance;

@@ -20,6 +20,7 @@ interface DeploymentAnswer {
   phase: string;
   warnings: string[];
   error: string | null;
+  lint?: { code: string; severity: string; message: string; line: number; column: number }[];
   job?: { name: string; version: string; url: string; status: string };
 }
 
@@ -103,6 +104,11 @@ export function registerDeployCommand(program: Command, output: Output, client: 
         await sleep(400);
       }
       if (options.json) output.out(`${JSON.stringify(final, null, 2)}\n`);
+      if (!options.json && final.lint && final.lint.length > 0) {
+        const colour = (severity: string): ((text: string) => string) => (severity === 'error' ? pc.red : severity === 'warning' ? pc.yellow : pc.dim);
+        output.err(`lint: ${final.lint.length} finding${final.lint.length === 1 ? '' : 's'} in ${dockerfile}\n`);
+        for (const f of final.lint) output.err(`  ${dockerfile}:${f.line}:${f.column} ${f.code} ${colour(f.severity)(f.severity)}: ${f.message}\n`);
+      }
       if (final.status === 'failed') {
         if (!options.json) {
           if (!options.verbose && recent.length > 0) output.err(`${pc.dim(recent.slice(-15).map((l) => `  │ ${l}`).join('\n'))}\n`);

@@ -8,6 +8,7 @@ import { clientSettings, PitlaneClient } from './client.js';
 import { registerDeployCommand } from './deploy-command.js';
 import { registerExecCommand } from './exec-command.js';
 import { registerJobCommands } from './job-commands.js';
+import { registerLintCommand } from './lint-command.js';
 import { CliExit, printError, processOutput, type Output } from './output.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -29,6 +30,7 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (w
   registerJobCommands(program, output, client, () => process.stdin);
   registerRunCommands(program, output, client);
   registerExecCommand(program, output, env, setExit);
+  registerLintCommand(program, output);
   return program;
 }
 

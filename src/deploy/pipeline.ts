@@ -4,7 +4,9 @@
  * written to the database before its work starts. A failure at any point removes what this attempt
  * created and leaves the version that was serving untouched.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { exceedsThreshold, lintConfigFromObject, lintDockerfile, mergeLintConfig, parseLintConfig, type LintConfig } from '../dockerfile/index.js';
 import { join, resolve, relative } from 'node:path';
 import { cloneSource, packContext } from '../build/index.js';
 import type { ContainerSpec, InfrastructureTarget } from '../infra/index.js';
@@ -111,6 +113,42 @@ export class DeploymentPipeline {
     }
   }
 
+  /**
+   * Lints the Dockerfile with the context's `.hadolint.yaml` (if any) and the manifest's `lint:`
+   * section (which wins), stores the findings, and stops the build when they reach the failure
+   * threshold (default `error`).
+   * @throws PitlaneError 422 LINT_FAILED listing the findings at or above the threshold.
+   */
+  private async lint(deploymentId: string, manifest: JobManifest, contextDir: string, dockerfile: string, logs: LogWriter): Promise<void> {
+    let contextConfig: LintConfig | undefined;
+    for (const name of ['.hadolint.yaml', '.hadolint.yml']) {
+      const text = await readFile(join(contextDir, name), 'utf8').catch(() => undefined);
+      if (text !== undefined) {
+        contextConfig = parseLintConfig(text);
+        break;
+      }
+    }
+    const config = mergeLintConfig(contextConfig, lintConfigFromObject(manifest.lint, 'lint'));
+    const hasDockerignore = existsSync(join(contextDir, '.dockerignore'));
+    const { findings } = lintDockerfile(dockerfile, { ...config, hasDockerignore });
+    await this.deps.deployments.setChecks(deploymentId, { lint: findings });
+    logs.line(`lint: ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
+    for (const f of findings) logs.line(`  ${manifest.dockerfile_path}:${f.line}:${f.column} ${f.code} ${f.severity}: ${f.message}`);
+    const threshold = config.failureThreshold ?? 'error';
+    if (exceedsThreshold(findings, threshold)) {
+      const failing = findings.filter((f) => exceedsThreshold([f], threshold));
+      throw new PitlaneError(
+        422,
+        'LINT_FAILED',
+        `the Dockerfile has ${failing.length} lint finding(s) at or above the failure threshold "${threshold}": ${failing
+          .slice(0, 5)
+          .map((f) => `line ${f.line} ${f.code} ${f.message}`)
+          .join('; ')}`,
+        failing.map((f) => ({ path: manifest.dockerfile_path, line: f.line, column: f.column, message: `${f.code} ${f.message}` })),
+      );
+    }
+  }
+
   private async execute(deployment: DeploymentRecord, logs: LogWriter, created: string[]): Promise<void> {
     const { deployments, target, jobs } = this.deps;
     const manifest = deployment.manifest as JobManifest;
@@ -153,6 +191,7 @@ export class DeploymentPipeline {
       if (!/^\s*FROM\s/im.test(dockerfile)) {
         throw new PitlaneError(422, 'DOCKERFILE_INVALID', `${manifest.dockerfile_path} has no FROM instruction`);
       }
+      await this.lint(deployment.id, manifest, contextDir, dockerfile, logs);
 
       await deployments.setPhase(deployment.id, 'building');
       logs.line(`building ${tag}`);

@@ -7,7 +7,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractArchive, type ExtractLimits } from '../build/index.js';
-import { PitlaneError } from '../errors.js';
+import { isPitlaneError, PitlaneError } from '../errors.js';
+import { lintConfigFromObject } from '../dockerfile/index.js';
 import type { InfrastructureTarget } from '../infra/index.js';
 import { validateManifest } from '../manifest/index.js';
 import type { JobManifest } from '../manifest/types.js';
@@ -72,6 +73,12 @@ export interface DeploymentView {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** Dockerfile lint findings of the build. */
+  lint: unknown[];
+  /** The image report of the built image (dive's figures), or null. */
+  image_report: unknown;
+  /** Structure-test results, or null when the manifest declares none. */
+  structure_tests: unknown;
   job?: JobView;
 }
 
@@ -111,6 +118,12 @@ export class DeploymentService {
         ? this.options.parseManifestText(request.manifest)
         : validateManifest(request.manifest);
     checkResources(manifest, this.options.policy);
+    try {
+      lintConfigFromObject(manifest.lint, 'lint');
+    } catch (error) {
+      if (isPitlaneError(error)) throw new PitlaneError(400, 'MANIFEST_INVALID', error.message, error.details);
+      throw error;
+    }
     const sourceKind = request.buildContext ? 'upload' : manifest.image ? 'image' : manifest.git ? 'git' : undefined;
     if (!sourceKind) {
       throw new PitlaneError(400, 'SOURCE_MISSING', 'nothing to deploy: upload a build context, or set git.remote or image in the manifest', [
@@ -178,6 +191,9 @@ export class DeploymentService {
       created_at: deployment.createdAt,
       updated_at: deployment.updatedAt,
       finished_at: deployment.finishedAt,
+      lint: deployment.lint,
+      image_report: deployment.imageReport,
+      structure_tests: deployment.structureTests,
     };
     if (deployment.status === 'done') {
       const job = await this.options.jobs.get(deployment.jobName, deployment.jobVersion);

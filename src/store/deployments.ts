@@ -26,6 +26,12 @@ export interface DeploymentRecord {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** Dockerfile lint findings of the build. */
+  lint: unknown[];
+  /** The image report of the built image, or null before it exists. */
+  imageReport: unknown;
+  /** Structure-test results, or null when none were declared. */
+  structureTests: unknown;
 }
 
 /** One stored build-log line. `id` increases monotonically, so readers can resume after it. */
@@ -54,6 +60,9 @@ function toRecord(row: DeploymentsTable): DeploymentRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
+    lint: JSON.parse(row.lint_json ?? '[]') as unknown[],
+    imageReport: row.image_report_json ? JSON.parse(row.image_report_json) : null,
+    structureTests: row.structure_tests_json ? JSON.parse(row.structure_tests_json) : null,
   };
 }
 
@@ -96,6 +105,9 @@ export class DeploymentRepository {
       created_at: time,
       updated_at: time,
       finished_at: null,
+      lint_json: '[]',
+      image_report_json: null,
+      structure_tests_json: null,
     };
     await this.db.insertInto('deployments').values(row).execute();
     return toRecord(row);
@@ -189,6 +201,15 @@ export class DeploymentRepository {
     const merged = [...current.warnings];
     for (const warning of warnings) if (!merged.includes(warning)) merged.push(warning);
     await this.db.updateTable('deployments').set({ warnings_json: JSON.stringify(merged) }).where('id', '=', id).execute();
+  }
+
+  /** Stores the checks of the build: lint findings, image report, structure-test results (each when given). */
+  async setChecks(id: string, checks: { lint?: unknown[]; imageReport?: unknown; structureTests?: unknown }): Promise<void> {
+    const set: Partial<DeploymentsTable> = {};
+    if (checks.lint !== undefined) set.lint_json = JSON.stringify(checks.lint);
+    if (checks.imageReport !== undefined) set.image_report_json = JSON.stringify(checks.imageReport);
+    if (checks.structureTests !== undefined) set.structure_tests_json = JSON.stringify(checks.structureTests);
+    if (Object.keys(set).length > 0) await this.db.updateTable('deployments').set(set).where('id', '=', id).execute();
   }
 
   /** Stores the image id the build produced. */

@@ -111,6 +111,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('run_logs_run').on('run_logs').columns(['run_id', 'id']).execute();
     },
   },
+  '0003_deployment_checks': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('deployments').addColumn('lint_json', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+      await db.schema.alterTable('deployments').addColumn('image_report_json', 'text').execute();
+      await db.schema.alterTable('deployments').addColumn('structure_tests_json', 'text').execute();
+    },
+  },
 };
 
 /** The static migration provider: every migration Pitlane has, keyed by sortable name. */

@@ -51,6 +51,12 @@ export interface DeploymentsTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** JSON array of Dockerfile lint findings (dockerfile/ Finding). */
+  lint_json: string;
+  /** JSON image report (image/ ImageReport summary), or null. */
+  image_report_json: string | null;
+  /** JSON structure-test results, or null when the manifest declares none. */
+  structure_tests_json: string | null;
 }
 
 export interface DeploymentLogsTable {
