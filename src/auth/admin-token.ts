@@ -64,6 +64,8 @@ export function tokenFromHeaders(headers: IncomingHttpHeaders): string | undefin
 /** Checks tokens against the admin token hash held in memory (no database round trip). */
 export class AdminTokenVerifier {
   private readonly expected: Buffer;
+  /** Tokens already verified (at most 64), so the hot path hashes each token once. */
+  private readonly accepted = new Set<string>();
 
   /** @param hashHex the stored hex SHA-256 of the admin token. */
   constructor(hashHex: string) {
@@ -73,8 +75,14 @@ export class AdminTokenVerifier {
   /** True when `token` is the admin token (constant-time comparison of hashes). */
   verify(token: string | undefined): boolean {
     if (!token) return false;
+    if (this.accepted.has(token)) return true;
     const actual = createHash('sha256').update(token, 'utf8').digest();
-    return actual.length === this.expected.length && timingSafeEqual(actual, this.expected);
+    const ok = actual.length === this.expected.length && timingSafeEqual(actual, this.expected);
+    if (ok) {
+      if (this.accepted.size >= 64) this.accepted.clear();
+      this.accepted.add(token);
+    }
+    return ok;
   }
 
   /** Verifies the token carried by request headers. */

@@ -8,8 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { mapUpstreamPath, parseGatewayUrl } from './paths.js';
 import type { RouteReplica, RouteVersion, RoutingTable } from './routing-table.js';
 
@@ -22,6 +21,71 @@ export interface GatewayOptions {
   onReplicaUnreachable: (containerId: string) => void;
   /** Keep-alive connections per replica. */
   connectionsPerReplica?: number;
+}
+
+/** Request bodies up to this size (bytes) are buffered before forwarding; larger ones are streamed. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+/** Pitlane's own credentials: never forwarded to a job. */
+const CREDENTIALS = new Set(['authorization', 'x-racetrack-auth', 'cookie']);
+
+/**
+ * Writes one upstream response straight to the client (undici's dispatch handler API: no
+ * intermediate stream), with backpressure, and maps failures to the gateway's JSON errors.
+ */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly requestId: string,
+    private readonly route: RouteVersion,
+    private readonly replica: RouteReplica,
+    private readonly onUnreachable: (containerId: string) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.res.destroyed) controller.abort(new Error('client gone'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    for (const key in headers) if (HOP_BY_HOP.has(key)) delete headers[key];
+    headers['x-request-id'] = this.requestId;
+    this.res.writeHead(statusCode, headers as Record<string, string | string[]>);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.destroyed) {
+      controller.abort(new Error('client gone'));
+      return;
+    }
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error & { code?: string }): void {
+    const { res, route, requestId } = this;
+    if (res.destroyed) return;
+    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+      sendError(res, 504, 'JOB_TIMEOUT', `job "${route.name}" ${route.version} did not answer within ${route.timeoutMs / 1000} s`, requestId);
+      return;
+    }
+    const connectFailure =
+      error.code === 'ECONNREFUSED' ||
+      error.code === 'EHOSTUNREACH' ||
+      error.code === 'ECONNRESET' ||
+      error.code === 'UND_ERR_CONNECT_TIMEOUT' ||
+      error.code === 'UND_ERR_SOCKET';
+    if (connectFailure) this.onUnreachable(this.replica.containerId);
+    sendError(res, 502, 'JOB_UNREACHABLE', `job "${route.name}" ${route.version} could not be reached: ${error.code ?? error.message}`, requestId);
+  }
 }
 
 const HOP_BY_HOP = new Set([
@@ -125,76 +189,54 @@ export class Gateway {
     res.end(body);
   }
 
-  private pool(host: string, port: number): Pool {
+  private upstream(host: string, port: number): { pool: Pool; origin: string } {
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, {
-        connections: this.options.connectionsPerReplica ?? 128,
-        keepAliveTimeout: 30_000,
-        pipelining: 1,
-      });
+      pool = new Pool(origin, { connections: this.options.connectionsPerReplica ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
       this.pools.set(origin, pool);
     }
-    return pool;
+    return { pool, origin };
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, route: RouteVersion, replica: RouteReplica, path: string, requestId: string): void {
+    const incoming = req.headers;
     const headers: Record<string, string | string[]> = {};
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value === undefined || HOP_BY_HOP.has(key)) continue;
-      headers[key] = value;
+    for (const key in incoming) {
+      if (HOP_BY_HOP.has(key) || CREDENTIALS.has(key)) continue;
+      const value = incoming[key];
+      if (value !== undefined) headers[key] = value;
     }
     headers['x-request-id'] = requestId;
-    headers['x-forwarded-host'] = req.headers.host ?? '';
+    headers['x-forwarded-host'] = incoming.host ?? '';
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     headers['x-caller-name'] = 'admin';
     const method = req.method ?? 'GET';
-    const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
-    const pool = this.pool(replica.host as string, replica.port as number);
-    let aborted = false;
-    res.on('close', () => {
-      if (!res.writableFinished) aborted = true;
-    });
-    pool
-      .stream(
-        {
-          path,
-          method: method as 'GET',
-          headers,
-          body: hasBody ? req : null,
-          headersTimeout: route.timeoutMs,
-          bodyTimeout: route.timeoutMs,
-          opaque: res,
-        },
-        ({ statusCode, headers: upstreamHeaders, opaque }) => {
-          const response = opaque as ServerResponse;
-          const out: Record<string, string | string[]> = {};
-          for (const [key, value] of Object.entries(upstreamHeaders)) {
-            if (value === undefined || HOP_BY_HOP.has(key)) continue;
-            out[key] = value as string | string[];
-          }
-          out['x-request-id'] = requestId;
-          response.writeHead(statusCode, out);
-          return response as unknown as Writable;
-        },
-      )
-      .catch((error: Error & { code?: string }) => {
-        if (aborted) return;
-        if (!hasBody) req.resume();
-        if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
-          sendError(res, 504, 'JOB_TIMEOUT', `job "${route.name}" ${route.version} did not answer within ${route.timeoutMs / 1000} s`, requestId);
-          return;
-        }
-        const connectFailure =
-          error.code === 'ECONNREFUSED' ||
-          error.code === 'EHOSTUNREACH' ||
-          error.code === 'ECONNRESET' ||
-          error.code === 'UND_ERR_CONNECT_TIMEOUT' ||
-          error.code === 'UND_ERR_SOCKET';
-        if (connectFailure) this.options.onReplicaUnreachable(replica.containerId);
-        sendError(res, 502, 'JOB_UNREACHABLE', `job "${route.name}" ${route.version} could not be reached: ${error.code ?? error.message}`, requestId);
+    const length = incoming['content-length'];
+    const chunked = incoming['transfer-encoding'] !== undefined;
+    const { pool, origin } = this.upstream(replica.host as string, replica.port as number);
+    const send = (body: Buffer | IncomingMessage | null): void => {
+      pool.dispatch(
+        { origin, path, method: method as 'GET', headers, body, headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs },
+        new ForwardHandler(res, requestId, route, replica, this.options.onReplicaUnreachable),
+      );
+    };
+    if (length === undefined && !chunked) {
+      send(null);
+    } else if (!chunked && Number(length) <= SMALL_BODY_BYTES) {
+      // Small bodies are read first and sent in one write: far cheaper than streaming them.
+      const expected = Number(length);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
       });
+      req.on('end', () => send(size === 0 && expected === 0 ? null : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+      req.on('error', () => res.destroy());
+    } else {
+      send(req);
+    }
   }
 
   /** Closes every upstream connection pool. */

@@ -40,6 +40,8 @@ export class RoutingTable {
   private jobs = new Map<string, Map<string, RouteVersion>>();
   /** Containers known not to be running (from reconciliation or a failed connect). */
   private readonly down = new Set<string>();
+  /** Memoised resolutions (name + spec), cleared on every reload. */
+  private resolved = new Map<string, { resolution: VersionResolution; route?: RouteVersion } | undefined>();
 
   constructor(private readonly source: RoutingSource) {}
 
@@ -72,6 +74,7 @@ export class RoutingTable {
       next.set(job.name, versions);
     }
     this.jobs = next;
+    this.resolved = new Map();
   }
 
   /**
@@ -97,6 +100,15 @@ export class RoutingTable {
 
   /** Resolves `spec` for job `name`; undefined when there is no such job. */
   resolve(name: string, spec: string): { resolution: VersionResolution; route?: RouteVersion } | undefined {
+    const key = `${name}\u0000${spec}`;
+    if (this.resolved.has(key)) return this.resolved.get(key);
+    const answer = this.resolveUncached(name, spec);
+    if (this.resolved.size > 10_000) this.resolved.clear();
+    this.resolved.set(key, answer);
+    return answer;
+  }
+
+  private resolveUncached(name: string, spec: string): { resolution: VersionResolution; route?: RouteVersion } | undefined {
     const versions = this.jobs.get(name);
     if (!versions) return undefined;
     const resolution = resolveVersion(
