@@ -12,12 +12,12 @@
  * pulled), 126/127 when its command could not be run (as `docker run`), 124 for a recorded run
  * that timed out, 2 for bad input (the message names the variable or flag).
  *
- * Keep this module's static imports light (no commander, undici or dockerode): it is on the
- * start-up path of every `pitlane exec`.
+ * Keep this module's static imports light (no commander, undici, dockerode, nor picocolors, whose
+ * CommonJS loading alone costs about 10 ms): it is on the start-up path of every `pitlane exec`.
  */
-import pc from 'picocolors';
 import { isPitlaneError } from '../errors.js';
 import { ExecFailure } from './failure.js';
+import { runContainer } from './run-container.js';
 import { resolveExecSpec, type ExecSpec } from './spec.js';
 
 /** Parsed flags of `pitlane exec` (commander's camel-case keys). */
@@ -127,7 +127,6 @@ export async function executeExec(flags: ExecFlags, env: NodeJS.ProcessEnv, io: 
       const [{ runOnServer }, { clientSettings, PitlaneClient }] = await Promise.all([import('./server-run.js'), import('../cli/client.js')]);
       return await runOnServer(new PitlaneClient(clientSettings(env)), spec, { stdout: io.stdout, note: io.err });
     }
-    const { runContainer } = await import('./run-container.js');
     return await runContainer(spec, { stdout: io.stdout, stderr: io.stderr, note: io.err, init: flags.init, stopTimeoutMs: stopTimeoutS * 1000 });
   } catch (error) {
     if (error instanceof ExecFailure) {
@@ -139,9 +138,17 @@ export async function executeExec(flags: ExecFlags, env: NodeJS.ProcessEnv, io: 
   }
 }
 
-/** The CLI's error format (as src/cli/output.ts `printError`, without loading the HTTP client it imports for ApiError). */
+/** picocolors' rule for colours (NO_COLOR, --no-color, FORCE_COLOR, --color, a TTY stdout and TERM, CI). */
+function colours(): boolean {
+  const { env, argv } = process;
+  if ('NO_COLOR' in env || argv.includes('--no-color')) return false;
+  return 'FORCE_COLOR' in env || argv.includes('--color') || process.platform === 'win32' || (process.stdout.isTTY === true && env.TERM !== 'dumb') || 'CI' in env;
+}
+
+/** The CLI's error format (as src/cli/output.ts `printError` with picocolors, without loading the HTTP client it imports for ApiError). */
 function printError(io: ExecIO, error: unknown): void {
-  io.err(`${pc.red('error')}: ${error instanceof Error ? error.message : String(error)}\n`);
+  const label = colours() ? '\x1b[31merror\x1b[39m' : 'error';
+  io.err(`${label}: ${error instanceof Error ? error.message : String(error)}\n`);
   const details = (error as { details?: unknown } | undefined)?.details;
   // An ApiError from the server (--server): its field details, one per line.
   if (error instanceof Error && !isPitlaneError(error) && Array.isArray(details)) {

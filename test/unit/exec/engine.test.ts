@@ -1,0 +1,228 @@
+/**
+ * The small Engine API client (`src/exec/engine.ts`) and `runContainer` over it, against a
+ * stand-in engine on a Unix socket: request order (attach and wait registered before start),
+ * the hijacked attach stream, exit status, pull on a missing image, start failures, signal
+ * forwarding and removal. The real engine is exercised by test/integration/exec.test.ts.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine, engineAddress, EngineError, pullReference } from '../../../src/exec/engine.js';
+import { ExecFailure, type ForwardedSignal } from '../../../src/exec/failure.js';
+import { runContainer } from '../../../src/exec/run-container.js';
+import { parseExecEnvironment } from '../../../src/exec/spec.js';
+
+function frame(type: number, text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const header = Buffer.alloc(8);
+  header[0] = type;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
+
+interface Behaviour {
+  /** Images the engine has; others answer 404 on create until pulled. */
+  images: Set<string>;
+  /** A pull error sent inside the progress stream. */
+  pullError?: string;
+  /** Start answers this error (status 400). */
+  startError?: string;
+  /** Output frames the container writes, then its exit status; `undefined`: runs until killed. */
+  output: Buffer[];
+  exitCode?: number;
+}
+
+/** A stand-in Docker engine speaking the requests of engine.ts on a Unix socket. */
+class FakeEngine {
+  readonly dir = mkdtempSync(join(tmpdir(), 'pitlane-fake-engine-'));
+  readonly socketPath = join(this.dir, 'docker.sock');
+  server: Server | undefined;
+  log: string[] = [];
+  createBody: unknown;
+  private attach: Duplex | undefined;
+  private wait: ServerResponse | undefined;
+
+  constructor(readonly behaviour: Behaviour) {}
+
+  async start(): Promise<Engine> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      this.log.push(`${req.method} ${req.url}`);
+      socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+      this.attach = socket;
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.socketPath, resolve));
+    return Engine.connect({ socketPath: this.socketPath });
+  }
+
+  async stop(): Promise<void> {
+    this.attach?.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private exit(code: number): void {
+    for (const chunk of this.behaviour.output) this.attach?.write(chunk);
+    this.attach?.end();
+    this.wait?.end(JSON.stringify({ StatusCode: code, Error: null }));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let text = '';
+    for await (const chunk of req) text += (chunk as Buffer).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://engine');
+    this.log.push(`${req.method} ${url.pathname}${url.search}`);
+    const json = (status: number, body?: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    const path = url.pathname.replace(/^\/v1\.41/, '');
+    if (path === '/containers/create') {
+      this.createBody = JSON.parse(text);
+      const image = (this.createBody as { Image: string }).Image;
+      if (!this.behaviour.images.has(image)) json(404, { message: `No such image: ${image}` });
+      else json(201, { Id: 'c0ffee', Warnings: [] });
+    } else if (path === '/images/create') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"status":"Pulling from library/x"}\r\n');
+      if (this.behaviour.pullError) res.end(`${JSON.stringify({ errorDetail: { message: this.behaviour.pullError }, error: this.behaviour.pullError })}\r\n`);
+      else {
+        this.behaviour.images.add(`${url.searchParams.get('fromImage')}:${url.searchParams.get('tag')}`);
+        res.end('{"status":"Status: Downloaded newer image"}\r\n');
+      }
+    } else if (path === '/containers/c0ffee/wait') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      this.wait = res;
+    } else if (path === '/containers/c0ffee/start') {
+      if (this.behaviour.startError) return json(400, { message: this.behaviour.startError });
+      res.writeHead(204).end();
+      if (this.behaviour.exitCode !== undefined) setTimeout(() => this.exit(this.behaviour.exitCode as number), 20);
+    } else if (path === '/containers/c0ffee/kill') {
+      res.writeHead(204).end();
+      const signal = url.searchParams.get('signal');
+      setTimeout(() => this.exit(signal === 'SIGKILL' ? 137 : 143), 10);
+    } else if (path === '/containers/c0ffee' && req.method === 'DELETE') {
+      res.writeHead(204).end();
+    } else json(404, { message: `unexpected ${req.method} ${path}` });
+  }
+}
+
+function sink(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+let fake: FakeEngine | undefined;
+afterEach(async () => {
+  await fake?.stop();
+  fake = undefined;
+});
+
+describe('engineAddress and pullReference', () => {
+  it('reads DOCKER_HOST like the docker CLI', () => {
+    expect(engineAddress({})).toEqual({ socketPath: '/var/run/docker.sock' });
+    expect(engineAddress({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toEqual({ socketPath: '/run/user/1000/docker.sock' });
+    expect(engineAddress({ DOCKER_HOST: 'tcp://10.0.0.5:2375' })).toEqual({ host: '10.0.0.5', port: 2375, tls: false });
+    expect(engineAddress({ DOCKER_HOST: 'tcp://docker', DOCKER_TLS_VERIFY: '1' })).toEqual({ host: 'docker', port: 2376, tls: true });
+    expect(engineAddress({ DOCKER_HOST: 'tcp://[::1]:2375' })).toEqual({ host: '::1', port: 2375, tls: false });
+    expect(() => engineAddress({ DOCKER_HOST: 'ssh://me@host' })).toThrow(/unix:\/\/ and tcp:\/\//);
+  });
+
+  it('splits an image reference for the pull endpoint, defaulting the tag to latest', () => {
+    expect(pullReference('busybox')).toEqual({ fromImage: 'busybox', tag: 'latest' });
+    expect(pullReference('busybox:1.36')).toEqual({ fromImage: 'busybox', tag: '1.36' });
+    expect(pullReference('127.0.0.1:5000/team/app')).toEqual({ fromImage: '127.0.0.1:5000/team/app', tag: 'latest' });
+    expect(pullReference('127.0.0.1:5000/team/app:v2')).toEqual({ fromImage: '127.0.0.1:5000/team/app', tag: 'v2' });
+    expect(pullReference('app:v2@sha256:abcd')).toEqual({ fromImage: 'app', tag: 'sha256:abcd' });
+  });
+});
+
+describe('runContainer over the small Engine API client', () => {
+  it('creates, attaches and registers the wait before starting, pipes both streams, removes, returns the status', async () => {
+    fake = new FakeEngine({ images: new Set(['busybox:latest']), output: [frame(1, 'out\n'), frame(2, 'err\n'), frame(1, 'tail')], exitCode: 3 });
+    const engine = await fake.start();
+    const out = sink();
+    const err = sink();
+    const spec = parseExecEnvironment({ IMAGE: 'busybox:latest', COMMAND: 'sh -c "exit 3"', DB_NAME_ENV: 'analytics' });
+    const code = await runContainer(spec, { stdout: out.stream, stderr: err.stream, engine, signals: new EventEmitter() });
+    engine.close();
+    expect(code).toBe(3);
+    expect(out.text()).toBe('out\ntail');
+    expect(err.text()).toBe('err\n');
+    expect(fake.createBody).toMatchObject({ Image: 'busybox:latest', Cmd: ['sh', '-c', 'exit 3'], Env: ['DB_NAME_ENV=analytics'], Labels: { 'pitlane.exec': 'true' } });
+    expect((fake.createBody as { HostConfig: { AutoRemove?: boolean } }).HostConfig.AutoRemove).toBeUndefined();
+    const start = fake.log.indexOf('POST /containers/c0ffee/start'.replace('/containers', '/v1.41/containers'));
+    const attach = fake.log.findIndex((line) => line.includes('/attach?stream=1&stdout=1&stderr=1'));
+    const wait = fake.log.findIndex((line) => line.includes('/wait?condition=next-exit'));
+    expect(start).toBeGreaterThan(attach);
+    expect(start).toBeGreaterThan(wait);
+    expect(attach).toBeGreaterThan(0);
+    expect(fake.log.at(-1)).toBe('DELETE /v1.41/containers/c0ffee?force=1&v=1');
+  });
+
+  it('pulls a missing image once, then creates the container', async () => {
+    fake = new FakeEngine({ images: new Set(), output: [], exitCode: 0 });
+    const engine = await fake.start();
+    const notes: string[] = [];
+    const code = await runContainer(parseExecEnvironment({ IMAGE: 'team/app:v2' }), { stdout: sink().stream, stderr: sink().stream, engine, note: (t) => notes.push(t), signals: new EventEmitter() });
+    engine.close();
+    expect(code).toBe(0);
+    expect(notes.join('')).toContain("Unable to find image 'team/app:v2' locally");
+    expect(fake.log.filter((line) => line.startsWith('POST /v1.41/images/create'))).toEqual(['POST /v1.41/images/create?fromImage=team%2Fapp&tag=v2']);
+  });
+
+  it('fails with 125 and the message from the progress stream when the pull fails; nothing to remove', async () => {
+    fake = new FakeEngine({ images: new Set(), pullError: 'pull access denied for nope', output: [] });
+    const engine = await fake.start();
+    const failure = await runContainer(parseExecEnvironment({ IMAGE: 'nope' }), { stdout: sink().stream, stderr: sink().stream, engine, signals: new EventEmitter() }).catch((e: unknown) => e);
+    engine.close();
+    expect(failure).toBeInstanceOf(ExecFailure);
+    expect(failure).toMatchObject({ exitCode: 125, message: 'cannot pull image nope: pull access denied for nope' });
+    expect(fake.log.some((line) => line.startsWith('DELETE'))).toBe(false);
+  });
+
+  it('maps a start failure like docker run (127) and still removes the container', async () => {
+    fake = new FakeEngine({ images: new Set(['busybox:latest']), startError: 'OCI runtime create failed: exec: "nope": executable file not found in $PATH: unknown', output: [] });
+    const engine = await fake.start();
+    const failure = await runContainer(parseExecEnvironment({ IMAGE: 'busybox:latest', COMMAND: 'nope' }), { stdout: sink().stream, stderr: sink().stream, engine, signals: new EventEmitter() }).catch((e: unknown) => e);
+    engine.close();
+    expect(failure).toMatchObject({ exitCode: 127 });
+    expect((failure as Error).message).toContain('executable file not found');
+    expect(fake.log.at(-1)).toBe('DELETE /v1.41/containers/c0ffee?force=1&v=1');
+  });
+
+  it('forwards SIGTERM to the container and returns its status', async () => {
+    fake = new FakeEngine({ images: new Set(['busybox:latest']), output: [frame(1, 'got-term\n')] });
+    const engine = await fake.start();
+    const signals = new EventEmitter();
+    const out = sink();
+    const running = runContainer(parseExecEnvironment({ IMAGE: 'busybox:latest' }), { stdout: out.stream, stderr: sink().stream, engine, signals });
+    for (let i = 0; i < 100 && !fake.log.some((line) => line.includes('/start')); i += 1) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
+    signals.emit('SIGTERM' satisfies ForwardedSignal);
+    const code = await running;
+    engine.close();
+    expect(code).toBe(143);
+    expect(out.text()).toBe('got-term\n');
+    expect(fake.log).toContain('POST /v1.41/containers/c0ffee/kill?signal=SIGTERM');
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  it('reports engine errors with the engine message and status', async () => {
+    fake = new FakeEngine({ images: new Set(), output: [] });
+    const engine = await fake.start();
+    const error = await engine.json('POST', '/containers/nope/start').catch((e: unknown) => e);
+    engine.close();
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ statusCode: 404, message: 'unexpected POST /containers/nope/start', json: { message: 'unexpected POST /containers/nope/start' } });
+  });
+});
