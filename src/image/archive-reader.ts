@@ -152,15 +152,40 @@ export async function readImageArchive(source: Readable, options: ReadArchiveOpt
   };
 
   const outer = new TarScanner({ onEntry: onMember }, { label: 'archive' });
+  const onChunk = (chunk: Buffer): Promise<void> | null => {
+    outer.write(chunk);
+    contents.bytesRead += chunk.length;
+    if (work.waits.length === 0) return null;
+    const waits = work.waits;
+    work.waits = [];
+    return Promise.all(waits).then(() => undefined);
+  };
+  // Keep an 'error' listener for the whole read: an error between two phases must not go unhandled.
+  const noteSourceError = (): void => undefined;
+  source.on('error', noteSourceError);
   try {
-    for await (const chunk of decodedChunks(source, contents, active)) {
-      outer.write(chunk);
-      contents.bytesRead += chunk.length;
-      if (work.waits.length > 0) {
-        const waits = work.waits;
-        work.waits = [];
-        await Promise.all(waits);
-      }
+    const { head, ended } = await readHead(source, SNIFF_BYTES);
+    const kind = sniffBlob(head.subarray(0, SNIFF_BYTES));
+    if (kind === 'gzip' || kind === 'zstd') {
+      contents.archiveCompression = kind;
+      const z = createDecompressor(kind, 'the archive');
+      active.add(z);
+      const premature = (): void => {
+        if (!source.readableEnded) z.destroy(sourceError(source.errored ?? new Error('the stream closed before its end')));
+      };
+      source.on('error', (err) => z.destroy(sourceError(err)));
+      source.once('close', premature);
+      z.write(head);
+      // 'end' may already have been emitted while the source sat paused after its head was read,
+      // or the source may already be gone.
+      if (ended || source.readableEnded) z.end();
+      else if (source.destroyed) premature();
+      else source.pipe(z);
+      await pump(z, onChunk, (err) => decompressionError(err, 'the archive'));
+      active.delete(z);
+    } else {
+      if (head.length > 0) await onChunk(head);
+      if (!ended) await pump(source, onChunk, sourceError);
     }
     outer.end();
     while (work.waits.length > 0) {
@@ -198,61 +223,106 @@ function resolveRelative(base: string, link: string): string {
   return parts.join('/');
 }
 
-/** Yields the archive's bytes, gunzipping / un-zstd-ing the whole stream when it is compressed. */
-async function* decodedChunks(source: Readable, contents: ArchiveContents, active: Set<Transform>): AsyncGenerator<Buffer> {
-  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const head: Buffer[] = [];
-  let headLen = 0;
-  let done = false;
-  while (headLen < SNIFF_BYTES) {
-    let r: IteratorResult<Buffer | string>;
-    try {
-      r = await it.next();
-    } catch (err) {
-      throw sourceError(err);
-    }
-    if (r.done) {
-      done = true;
-      break;
-    }
-    const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-    head.push(b);
-    headLen += b.length;
-  }
-  const first = Buffer.concat(head);
-  const kind = sniffBlob(first.subarray(0, SNIFF_BYTES));
-  const rest = async function* (): AsyncGenerator<Buffer> {
-    yield first;
-    if (done) return;
-    while (true) {
-      let r: IteratorResult<Buffer | string>;
-      try {
-        r = await it.next();
-      } catch (err) {
-        throw sourceError(err);
+/** Reads at least `n` bytes (or up to the end) from `source`, leaving it paused. */
+function readHead(source: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let len = 0;
+    const onData = (c: Buffer | string): void => {
+      const b = typeof c === 'string' ? Buffer.from(c) : c;
+      chunks.push(b);
+      len += b.length;
+      if (len >= n) {
+        source.pause();
+        cleanup();
+        resolve({ head: Buffer.concat(chunks), ended: false });
       }
-      if (r.done) return;
-      yield typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ head: Buffer.concat(chunks), ended: true });
+    };
+    const onError = (err: unknown): void => {
+      cleanup();
+      reject(sourceError(err));
+    };
+    const onClose = (): void => {
+      if (!source.readableEnded) onError(source.errored ?? new Error('the stream closed before its end'));
+    };
+    const cleanup = (): void => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      source.off('close', onClose);
+    };
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', onError);
+    source.once('close', onClose);
+    if (source.readableEnded) onEnd();
+    else if (source.destroyed) onClose();
+  });
+}
+
+/**
+ * Feeds every chunk of `readable` to `onChunk` in flowing mode (chunks are passed through, never
+ * concatenated), pausing while the promise `onChunk` returns is pending. Errors of the stream are
+ * mapped with `mapError`.
+ */
+function pump(readable: Readable, onChunk: (chunk: Buffer) => Promise<void> | null, mapError: (err: unknown) => PitlaneError): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    let inFlight: Promise<void> | null = null;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      readable.off('data', onData);
+      readable.pause();
+      reject(err);
+    };
+    const onData = (c: Buffer | string): void => {
+      if (failed) return;
+      let pending: Promise<void> | null;
+      try {
+        pending = onChunk(typeof c === 'string' ? Buffer.from(c) : c);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      if (pending !== null) {
+        readable.pause();
+        const p: Promise<void> = pending.then(() => {
+          if (inFlight === p) inFlight = null;
+          if (!failed) readable.resume();
+        });
+        inFlight = p;
+        p.catch(fail);
+      }
+    };
+    // 'end' can be emitted while the stream is paused with an empty buffer: finish the work in flight first.
+    const onEnd = (): void => {
+      if (failed) return;
+      if (inFlight === null) resolve();
+      else inFlight.then(() => (failed ? undefined : resolve()), fail);
+    };
+    const onClose = (): void => {
+      if (!readable.readableEnded) fail(mapError(readable.errored ?? new Error('the stream closed before its end')));
+    };
+    readable.on('data', onData);
+    readable.once('end', onEnd);
+    readable.once('error', (err) => fail(mapError(err)));
+    readable.once('close', onClose);
+    if (readable.readableEnded) {
+      readable.off('data', onData);
+      resolve();
+      return;
     }
-  };
-  if (kind !== 'gzip' && kind !== 'zstd') {
-    yield* rest();
-    return;
-  }
-  contents.archiveCompression = kind;
-  const z = createDecompressor(kind, 'the archive');
-  active.add(z);
-  const input = Readable.from(rest(), { objectMode: false });
-  input.on('error', (err) => z.destroy(err));
-  input.pipe(z);
-  try {
-    for await (const chunk of z) yield chunk as Buffer;
-  } catch (err) {
-    throw decompressionError(err, 'the archive');
-  } finally {
-    active.delete(z);
-    input.destroy();
-  }
+    if (readable.destroyed) {
+      onClose();
+      return;
+    }
+    readable.resume();
+  });
 }
 
 function jsonSink(name: string, size: number, contents: ArchiveContents): TarSink {

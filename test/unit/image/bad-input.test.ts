@@ -93,6 +93,24 @@ describe('corrupt and truncated archives', () => {
     await expect(analyzeImageArchive(failing)).rejects.toMatchObject({ status: 502, code: 'IMAGE_SOURCE_FAILED', message: expect.stringContaining('connection reset') });
   });
 
+  it('reports a source that closes early or errors, also under a gzip-compressed archive', async () => {
+    const plain = await imageArchive({ layers: DIVE_TEST_EFFICIENCY_LAYERS, layout: 'docker25', compression: 'gzip' });
+    for (const buf of [plain, zlib.gzipSync(plain)]) {
+      for (const how of ['close', 'error'] as const) {
+        const src = new Readable({
+          read() {
+            this.push(buf.subarray(0, 1500));
+            if (how === 'error') this.destroy(new Error('socket hang up'));
+            else this.destroy();
+          },
+        });
+        const err = await analyzeImageArchive(src).catch((e: unknown) => e);
+        expect(isPitlaneError(err)).toBe(true);
+        expect(err).toMatchObject({ status: 502, code: 'IMAGE_SOURCE_FAILED' });
+      }
+    }
+  });
+
   it('never crashes on random corruption: always a report or a PitlaneError', async () => {
     const base = await imageArchive({ layers: DIVE_TEST_EFFICIENCY_LAYERS, layout: 'docker25', compression: 'gzip' });
     await fc.assert(
