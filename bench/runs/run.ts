@@ -3,7 +3,7 @@
  * container, against `docker run --rm` of the same image, in one process (issue 3's benchmark).
  * Targets: exec <= 1.15x docker, run <= 1.3x docker (medians).
  *
- * Usage: npx tsx bench/runs/run.ts [--rounds N] [--image REF] [--warmup N] [--build] [--no-run]
+ * Usage: npx tsx bench/runs/run.ts [--rounds N] [--image REF] [--warmup N] [--build] [--no-run] [--unset-extra-ca-certs]
  *
  * - Each round runs the three commands one after the other, rotating which goes first, so that
  *   drift in the machine's load falls on all three alike:
@@ -22,6 +22,11 @@
  * - Prints median and p90 of each, the ratios with PASS/FAIL, and writes bench/runs/last-result.json
  *   (git-ignored). Runs the built CLI (dist/): `--build` runs `tsc -p tsconfig.build.json` first.
  * - `--no-run` leaves the server and `pitlane run` out (exec against docker only).
+ * - Node start-up is the floor of both pitlane commands, and NODE_EXTRA_CA_CERTS raises it: Node 20
+ *   parses that bundle at start-up (about 70 ms for a full system bundle on a small machine), before
+ *   any of Pitlane's code runs and whether or not TLS is used. The bench measures `node -e 1` with
+ *   and without it and prints both; `--unset-extra-ca-certs` runs the pitlane commands without it
+ *   (neither talks TLS: the engine is a Unix socket, the private server plain HTTP on loopback).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,8 +48,9 @@ const rounds = Number(flag('--rounds') ?? 20);
 const warmup = Number(flag('--warmup') ?? 2);
 const image = flag('--image') ?? 'busybox:latest';
 const withRun = !args.includes('--no-run');
+const unsetExtraCaCerts = args.includes('--unset-extra-ca-certs');
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(warmup) || warmup < 0) {
-  console.error('usage: npx tsx bench/runs/run.ts [--rounds N] [--image REF] [--warmup N] [--build] [--no-run]');
+  console.error('usage: npx tsx bench/runs/run.ts [--rounds N] [--image REF] [--warmup N] [--build] [--no-run] [--unset-extra-ca-certs]');
   process.exit(2);
 }
 
@@ -215,14 +221,30 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  const nodeEnv: NodeJS.ProcessEnv = { ...baseEnv };
+  if (unsetExtraCaCerts) delete nodeEnv.NODE_EXTRA_CA_CERTS;
   const commands: Record<Kind, () => Promise<Sample>> = {
     docker: () => timed('docker', ['run', '--rm', image, 'true'], baseEnv),
-    exec: () => timed(process.execPath, [CLI, 'exec'], { ...baseEnv, IMAGE: image, COMMAND: 'true' }),
-    run: () => timed(process.execPath, [CLI, 'run', '--image', image, '--quiet', '--', 'true'], { ...baseEnv, PITLANE_URL: server?.url, PITLANE_TOKEN: server?.token }),
+    exec: () => timed(process.execPath, [CLI, 'exec'], { ...nodeEnv, IMAGE: image, COMMAND: 'true' }),
+    run: () => timed(process.execPath, [CLI, 'run', '--image', image, '--quiet', '--', 'true'], { ...nodeEnv, PITLANE_URL: server?.url, PITLANE_TOKEN: server?.token }),
   };
   const kinds: Kind[] = withRun ? ['docker', 'exec', 'run'] : ['docker', 'exec'];
   const samples: Record<Kind, number[]> = { docker: [], exec: [], run: [] };
   const breakdowns: Breakdown[] = [];
+
+  // The floor of the pitlane commands: a bare Node start-up, with and without NODE_EXTRA_CA_CERTS.
+  const nodeStartup: Record<string, number> = {};
+  const bare = { ...baseEnv };
+  delete bare.NODE_EXTRA_CA_CERTS;
+  const variants: [string, NodeJS.ProcessEnv][] = [['node -e 1', bare]];
+  if (process.env.NODE_EXTRA_CA_CERTS) variants.push([`node -e 1 with NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS}`, baseEnv]);
+  for (const [label, env] of variants) {
+    const times: number[] = [];
+    for (let i = 0; i < 11; i += 1) times.push((await timed(process.execPath, ['-e', '1'], env)).ms);
+    nodeStartup[label] = Math.round(median(times));
+    console.log(`${label}: median ${nodeStartup[label]} ms`);
+  }
+  if (process.env.NODE_EXTRA_CA_CERTS) console.log(`pitlane commands run ${unsetExtraCaCerts ? 'WITHOUT' : 'with'} NODE_EXTRA_CA_CERTS${unsetExtraCaCerts ? ' (--unset-extra-ca-certs)' : ' (see --unset-extra-ca-certs)'}`);
 
   try {
     if (server) {
@@ -272,6 +294,8 @@ async function main(): Promise<void> {
     image,
     rounds,
     node: process.version,
+    node_startup_median_ms: nodeStartup,
+    pitlane_env_extra_ca_certs: unsetExtraCaCerts ? null : (process.env.NODE_EXTRA_CA_CERTS ?? null),
     docker: stats(samples.docker),
     exec: stats(samples.exec),
     ...(withRun ? { run: stats(samples.run) } : {}),
