@@ -12,7 +12,7 @@ import { createApp } from './api/app.js';
 import { AdminTokenVerifier, ensureAdminToken } from './auth/index.js';
 import { DEFAULT_EXTRACT_LIMITS } from './build/index.js';
 import type { PitlaneConfig } from './config.js';
-import { createDeploymentWorkers, DeploymentPipeline, DeploymentService, Reconciler, type ResourcePolicy } from './deploy/index.js';
+import { createDeploymentWorkers, DockerImageChecker, DeploymentPipeline, DeploymentService, Reconciler, type ResourcePolicy } from './deploy/index.js';
 import { Gateway, RoutingTable } from './gateway/index.js';
 import { DockerTarget } from './infra/index.js';
 import { parseManifestText } from './manifest/index.js';
@@ -70,6 +70,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
   }
   const target = new DockerTarget({ docker, access: config.dockerAccess, networkName: config.dockerNetwork, installationId });
 
+  const imageChecker = new DockerImageChecker(docker);
   const routes = new RoutingTable(jobs);
   const onJobsChanged = (): Promise<void> => routes.reload();
   const policy: ResourcePolicy = {
@@ -95,6 +96,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     policy,
     pubUrl: config.pubUrl,
     readyTimeoutMs: config.readyTimeoutS * 1000,
+    imageChecker,
     onJobsChanged,
     log: logger,
   });
@@ -188,6 +190,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     runService,
     runs,
     runEvents,
+    imageChecker,
     maxDockerfileBytes: config.maxDockerfileBytes,
     verifier,
     maxUploadBytes: config.maxUploadBytes,

@@ -17,6 +17,8 @@ import { errorHandler } from './errors.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerRunRoutes } from './run-routes.js';
 import { registerLintRoutes } from './lint-routes.js';
+import { registerImageRoutes } from './image-routes.js';
+import type { ImageChecker } from '../deploy/index.js';
 import type { RunEvents, RunService } from '../runs/index.js';
 import type { RunRepository } from '../store/index.js';
 
@@ -30,6 +32,7 @@ export interface ApiDependencies {
   runService: RunService;
   runs: RunRepository;
   runEvents: RunEvents;
+  imageChecker: ImageChecker;
   /** Largest Dockerfile accepted for a run, in bytes. */
   maxDockerfileBytes: number;
   verifier: AdminTokenVerifier;
@@ -97,6 +100,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
     registerDeployRoutes(scope, { service: deps.service, deployments: deps.deployments });
     registerJobRoutes(scope, { service: deps.service, jobs: deps.jobs, target: deps.target });
     registerLintRoutes(scope, deps.maxDockerfileBytes);
+    registerImageRoutes(scope, deps.imageChecker);
     registerRunRoutes(scope, { service: deps.runService, runs: deps.runs, events: deps.runEvents, maxDockerfileBytes: deps.maxDockerfileBytes });
   });
   return app as unknown as FastifyInstance;

@@ -5,3 +5,4 @@ export { Reconciler, type ReconcilerOptions, type ReconcileSummary } from './rec
 export { buildContainerSpec, checkResources, jobImageTag, REQUEST_ID_HEADER, type ResourcePolicy } from './container-spec.js';
 export { waitUntilReady, answersHttp, type ReadinessResult } from './readiness.js';
 export { DeploymentService, jobView, type DeployRequest, type DeploymentServiceOptions, type JobView, type DeploymentView } from './service.js';
+export { DockerImageChecker, checkImage, validateImageCheckSections, type ImageChecker, type ImageCheckOutcome } from './image-checks.js';

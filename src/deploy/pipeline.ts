@@ -15,6 +15,7 @@ import type { DeploymentRecord, DeploymentRepository, JobRepository } from '../s
 import { isPitlaneError, PitlaneError } from '../errors.js';
 import { buildContainerSpec, jobImageTag, type ResourcePolicy } from './container-spec.js';
 import { waitUntilReady } from './readiness.js';
+import { checkImage, type ImageChecker } from './image-checks.js';
 
 /** What the pipeline needs, passed in by the composition root. */
 export interface PipelineDependencies {
@@ -28,6 +29,8 @@ export interface PipelineDependencies {
   readyTimeoutMs: number;
   /** Called after a job version was switched or changed, so the gateway reloads its routes. */
   onJobsChanged: () => Promise<void>;
+  /** Reports on images and runs their structure tests. */
+  imageChecker: ImageChecker;
   /** Structured logger. */
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
 }
@@ -227,6 +230,15 @@ export class DeploymentPipeline {
     logs.line(`image ${imageId}`);
 
     await deployments.setPhase(deployment.id, 'checking_image');
+    try {
+      const checked = await checkImage(this.deps.imageChecker, imageId, manifest, logs.line);
+      await deployments.setChecks(deployment.id, { imageReport: checked.report, structureTests: checked.structureTests });
+    } catch (error) {
+      const outcome = (error as { outcome?: { report: unknown; structureTests?: unknown } }).outcome;
+      if (outcome) await deployments.setChecks(deployment.id, { imageReport: outcome.report, structureTests: outcome.structureTests });
+      else if (!isPitlaneError(error)) throw new PitlaneError(422, 'IMAGE_REPORT_FAILED', `the image could not be analysed: ${(error as Error).message}`);
+      throw error;
+    }
 
     await deployments.setPhase(deployment.id, 'provisioning');
     const spec: ContainerSpec = buildContainerSpec({

@@ -14,6 +14,7 @@ import { validateManifest } from '../manifest/index.js';
 import type { JobManifest } from '../manifest/types.js';
 import type { DeploymentRecord, DeploymentRepository, JobRecord, JobRepository, ReplicaRecord } from '../store/index.js';
 import { checkResources, type ResourcePolicy } from './container-spec.js';
+import { validateImageCheckSections } from './image-checks.js';
 
 /** A deploy request as the API receives it. */
 export interface DeployRequest {
@@ -118,6 +119,7 @@ export class DeploymentService {
         ? this.options.parseManifestText(request.manifest)
         : validateManifest(request.manifest);
     checkResources(manifest, this.options.policy);
+    validateImageCheckSections(manifest);
     try {
       lintConfigFromObject(manifest.lint, 'lint');
     } catch (error) {

@@ -1,0 +1,36 @@
+/**
+ * `GET /api/v1/images/{ref}/report`: the image report of an image on the engine (`ref` URL-encoded,
+ * e.g. `pitlane-job%2Fsum-numbers%3A0.0.1`, or an image id). `?format=dive` gives dive's export shape.
+ */
+import type { FastifyInstance } from 'fastify';
+import { PitlaneError } from '../errors.js';
+import type { ImageChecker } from '../deploy/index.js';
+import { toDiveExport } from '../image/index.js';
+
+/** Registers the image routes. */
+export function registerImageRoutes(app: FastifyInstance, checker: ImageChecker): void {
+  app.get(
+    '/api/v1/images/:ref/report',
+    {
+      schema: {
+        description: "Image report: layers, dive's efficiency, wasted bytes and wasted user percent, reclaimable bytes, top inefficient files.",
+        params: { type: 'object', required: ['ref'], properties: { ref: { type: 'string', maxLength: 512 } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { format: { type: 'string', enum: ['pitlane', 'dive'], default: 'pitlane' } } },
+      },
+    },
+    async (request) => {
+      const { ref } = request.params as { ref: string };
+      const { format } = request.query as { format: 'pitlane' | 'dive' };
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.\/:@-]*$/.test(ref)) throw new PitlaneError(400, 'IMAGE_REFERENCE_INVALID', `"${ref}" is not an image reference`, [{ path: 'ref', message: 'invalid' }]);
+      let report;
+      try {
+        report = await checker.report(ref);
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status === 404) throw new PitlaneError(404, 'IMAGE_NOT_FOUND', `no image "${ref}" on the engine`);
+        throw error;
+      }
+      return format === 'dive' ? toDiveExport(report) : report;
+    },
+  );
+}
