@@ -97,6 +97,8 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     pubUrl: config.pubUrl,
     readyTimeoutMs: config.readyTimeoutS * 1000,
     imageChecker,
+    jobTypes: {},
+    jobTypeSettings: { baseImages: {}, wheelhouseDir: null },
     onJobsChanged,
     log: logger,
   });

@@ -48,6 +48,8 @@ export function buildContainerSpec(input: {
   policy: ResourcePolicy;
   pubUrl: string;
   deployedAtMs: number;
+  /** Port the server listens on when the job type decides it (wrapper types: 7000); else the manifest's. */
+  port?: number;
 }): ContainerSpec {
   const { manifest, policy } = input;
   return {
@@ -55,7 +57,7 @@ export function buildContainerSpec(input: {
     jobVersion: manifest.version,
     deploymentId: input.deploymentId,
     image: input.image,
-    port: manifest.jobtype_extra.user_module_port,
+    port: input.port ?? manifest.jobtype_extra.user_module_port,
     env: {
       ...manifest.runtime_env,
       JOB_NAME: manifest.name,

@@ -16,6 +16,7 @@ import { isPitlaneError, PitlaneError } from '../errors.js';
 import { buildContainerSpec, jobImageTag, type ResourcePolicy } from './container-spec.js';
 import { waitUntilReady } from './readiness.js';
 import { checkImage, type ImageChecker } from './image-checks.js';
+import type { JobTypeBuilder, JobTypeSettings, PreparedBuild } from '../jobtypes/types.js';
 
 /** What the pipeline needs, passed in by the composition root. */
 export interface PipelineDependencies {
@@ -29,6 +30,10 @@ export interface PipelineDependencies {
   readyTimeoutMs: number;
   /** Called after a job version was switched or changed, so the gateway reloads its routes. */
   onJobsChanged: () => Promise<void>;
+  /** Job types that generate their Dockerfile (python3, node), by name; others use the user's Dockerfile. */
+  jobTypes: Record<string, JobTypeBuilder>;
+  /** Settings passed to job type generators (base images, wheelhouse). */
+  jobTypeSettings: Omit<JobTypeSettings, 'commit'>;
   /** Reports on images and runs their structure tests. */
   imageChecker: ImageChecker;
   /** Structured logger. */
@@ -122,7 +127,7 @@ export class DeploymentPipeline {
    * threshold (default `error`).
    * @throws PitlaneError 422 LINT_FAILED listing the findings at or above the threshold.
    */
-  private async lint(deploymentId: string, manifest: JobManifest, contextDir: string, dockerfile: string, logs: LogWriter): Promise<void> {
+  private async lint(deploymentId: string, manifest: JobManifest, dockerfileName: string, contextDir: string, dockerfile: string, logs: LogWriter): Promise<void> {
     let contextConfig: LintConfig | undefined;
     for (const name of ['.hadolint.yaml', '.hadolint.yml']) {
       const text = await readFile(join(contextDir, name), 'utf8').catch(() => undefined);
@@ -136,7 +141,7 @@ export class DeploymentPipeline {
     const { findings } = lintDockerfile(dockerfile, { ...config, hasDockerignore });
     await this.deps.deployments.setChecks(deploymentId, { lint: findings });
     logs.line(`lint: ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
-    for (const f of findings) logs.line(`  ${manifest.dockerfile_path}:${f.line}:${f.column} ${f.code} ${f.severity}: ${f.message}`);
+    for (const f of findings) logs.line(`  ${dockerfileName}:${f.line}:${f.column} ${f.code} ${f.severity}: ${f.message}`);
     const threshold = config.failureThreshold ?? 'error';
     if (exceedsThreshold(findings, threshold)) {
       const failing = findings.filter((f) => exceedsThreshold([f], threshold));
@@ -147,7 +152,7 @@ export class DeploymentPipeline {
           .slice(0, 5)
           .map((f) => `line ${f.line} ${f.code} ${f.message}`)
           .join('; ')}`,
-        failing.map((f) => ({ path: manifest.dockerfile_path, line: f.line, column: f.column, message: `${f.code} ${f.message}` })),
+        failing.map((f) => ({ path: dockerfileName, line: f.line, column: f.column, message: `${f.code} ${f.message}` })),
       );
     }
   }
@@ -177,9 +182,19 @@ export class DeploymentPipeline {
 
     const tag = jobImageTag(manifest.name, manifest.version);
     let imageId: string;
+    let prepared: PreparedBuild | undefined;
     if (contextDir) {
       await deployments.setPhase(deployment.id, 'linting');
-      const dockerfilePath = resolve(contextDir, manifest.dockerfile_path);
+      const builder = this.deps.jobTypes[manifest.jobtype];
+      if (builder) {
+        prepared = await builder.prepare(manifest, contextDir, { ...this.deps.jobTypeSettings, commit: commit ?? null });
+        if (prepared.warnings.length > 0) await deployments.addWarnings(deployment.id, prepared.warnings);
+        logs.line(`${manifest.jobtype}: generated ${prepared.dockerfilePath}`);
+      } else if (manifest.jobtype === 'python3' || manifest.jobtype === 'node') {
+        throw new PitlaneError(422, 'JOBTYPE_UNAVAILABLE', `job type ${manifest.jobtype} is not available on this server`, [{ path: 'jobtype', message: 'not available' }]);
+      }
+      const dockerfileName = prepared?.dockerfilePath ?? manifest.dockerfile_path;
+      const dockerfilePath = resolve(contextDir, dockerfileName);
       if (relative(contextDir, dockerfilePath).startsWith('..')) {
         throw new PitlaneError(400, 'MANIFEST_INVALID', 'dockerfile_path escapes the build context', [
           { path: 'docker.dockerfile_path', message: 'must stay inside the build context' },
@@ -194,7 +209,7 @@ export class DeploymentPipeline {
       if (!/^\s*FROM\s/im.test(dockerfile)) {
         throw new PitlaneError(422, 'DOCKERFILE_INVALID', `${manifest.dockerfile_path} has no FROM instruction`);
       }
-      await this.lint(deployment.id, manifest, contextDir, dockerfile, logs);
+      await this.lint(deployment.id, manifest, dockerfileName, contextDir, dockerfile, logs);
 
       await deployments.setPhase(deployment.id, 'building');
       logs.line(`building ${tag}`);
@@ -207,8 +222,8 @@ export class DeploymentPipeline {
       if (commit) labels['pitlane.git-commit'] = commit;
       try {
         const built = await target.buildImage(
-          packContext(contextDir, manifest.dockerfile_path),
-          { tag, dockerfile: manifest.dockerfile_path, buildArgs: manifest.build_args, labels },
+          packContext(contextDir, dockerfileName),
+          { tag, dockerfile: dockerfileName, buildArgs: manifest.build_args, labels },
           logs.line,
         );
         imageId = built.imageId;
@@ -248,6 +263,7 @@ export class DeploymentPipeline {
       policy: this.deps.policy,
       pubUrl: this.deps.pubUrl,
       deployedAtMs: Date.now(),
+      port: prepared?.port,
     });
     for (let index = 0; index < manifest.replicas; index += 1) {
       const containerId = await target.startReplica(spec, index, {}, false);
@@ -258,7 +274,7 @@ export class DeploymentPipeline {
     await deployments.setPhase(deployment.id, 'waiting_ready');
     const addresses: { containerId: string; replicaIndex: number; host: string; port: number }[] = [];
     for (const [index, containerId] of created.entries()) {
-      const result = await waitUntilReady(target, containerId, spec.port, this.deps.readyTimeoutMs);
+      const result = await waitUntilReady(target, containerId, spec.port, this.deps.readyTimeoutMs, { readinessPath: prepared?.readinessPath ?? null });
       if (!result.ready) throw new PitlaneError(422, 'JOB_NOT_READY', `replica ${index}: ${result.reason}`);
       await target.enableRestarts(containerId);
       addresses.push({ containerId, replicaIndex: index, host: result.host, port: result.port });

@@ -8,17 +8,20 @@ import type { InfrastructureTarget } from '../infra/index.js';
 /** Outcome of {@link waitUntilReady}. */
 export type ReadinessResult = { ready: true; host: string; port: number } | { ready: false; reason: string };
 
-/** True when an HTTP server answers `GET /` at host:port within `timeoutMs`. */
-export async function answersHttp(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/**
+ * True when an HTTP server answers at host:port within `timeoutMs`: any status for `GET /`
+ * (`path` null), or a 2xx for `GET path` (wrapper job types' `/ready`).
+ */
+export async function answersHttp(host: string, port: number, timeoutMs: number, path: string | null = null): Promise<boolean> {
   try {
-    const response = await request(`http://${host}:${port}/`, {
+    const response = await request(`http://${host}:${port}${path ?? '/'}`, {
       method: 'GET',
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.body.dump();
-    return true;
+    return path === null || (response.statusCode >= 200 && response.statusCode < 300);
   } catch {
     return false;
   }
@@ -33,7 +36,7 @@ export async function waitUntilReady(
   containerId: string,
   port: number,
   timeoutMs: number,
-  options: { pollMs?: number; logLines?: number; signal?: AbortSignal } = {},
+  options: { pollMs?: number; logLines?: number; signal?: AbortSignal; readinessPath?: string | null } = {},
 ): Promise<ReadinessResult> {
   const pollMs = options.pollMs ?? 250;
   const deadline = Date.now() + timeoutMs;
@@ -51,13 +54,13 @@ export async function waitUntilReady(
         reason: `the container exited with code ${state.exitCode ?? 'unknown'} before it answered on port ${port}${await lastLogs()}`,
       };
     }
-    if (state.state === 'running' && state.host && state.port && (await answersHttp(state.host, state.port, 1000))) {
+    if (state.state === 'running' && state.host && state.port && (await answersHttp(state.host, state.port, 1000, options.readinessPath ?? null))) {
       return { ready: true, host: state.host, port: state.port };
     }
     if (Date.now() >= deadline) {
       return {
         ready: false,
-        reason: `the job did not answer HTTP on port ${port} within ${Math.round(timeoutMs / 1000)} s (is it listening on 0.0.0.0:${port}?)${await lastLogs()}`,
+        reason: `the job did not answer ${options.readinessPath ? `GET ${options.readinessPath} with 2xx` : 'HTTP'} on port ${port} within ${Math.round(timeoutMs / 1000)} s (is it listening on 0.0.0.0:${port}?)${await lastLogs()}`,
       };
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
