@@ -14,6 +14,12 @@
 #      - busybox:latest        FROM scratch with Debian's static busybox (package busybox-static)
 #                              and `busybox --install -s` symlinks, /etc/passwd + /etc/group with
 #                              root and nobody, built with `docker build` from a tiny Dockerfile.
+#      - python:3.11-slim      FROM the local debian:bookworm-slim plus Debian's python3 (3.11),
+#                              python3-venv, python3-pip and python-is-python3, so `python`,
+#                              `python3`, `python3.11`, `pip` and `python -m venv` work as in the
+#                              official image (pip may install into the system python: Debian's
+#                              EXTERNALLY-MANAGED marker is removed); LANG=C.UTF-8, CMD ["python3"].
+#                              The python3 job type's default base image (Racetrack's default 3.11).
 # The host tools it needs (debootstrap, debian-archive-keyring, busybox-static) are installed with
 # apt-get when missing. Each step prints how long it took. Running it again is a no-op.
 #
@@ -269,6 +275,42 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------------
+# python:3.11-slim from the local debian:bookworm-slim and Debian's python3 packages (bookworm's
+# python3 is 3.11). The build's apt-get uses the mirror in debian:bookworm-slim's sources.list.
+build_python() {
+  local tag=$1 t t_all ctx
+  t_all=$(now_s)
+  docker image inspect debian:bookworm-slim >/dev/null 2>&1 || die "$tag: needs debian:bookworm-slim"
+  mkdir -p "$BUILD_TMP"
+  ctx=$(mktemp -d "$BUILD_TMP/pitlane-python.XXXXXX")
+  TMP_DIRS+=("$ctx")
+  # Legacy-builder compatible (no BuildKit syntax), like busybox:latest. Unpinned on purpose: the
+  # image follows the mirror's bookworm python3 (3.11.x), as the official tag follows 3.11.x.
+  cat > "$ctx/Dockerfile" <<'EOF'
+FROM debian:bookworm-slim
+ARG DEBIAN_FRONTEND=noninteractive
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates python3 python3-venv python3-pip python-is-python3 \
+ && rm -f /usr/lib/python3*/EXTERNALLY-MANAGED \
+ && rm -rf /var/lib/apt/lists/* /root/.cache \
+ && python --version && python3.11 -m venv --help >/dev/null && pip --version
+ENV LANG=C.UTF-8
+CMD ["python3"]
+EOF
+  t=$(now_s)
+  log "$tag: docker build FROM debian:bookworm-slim with Debian's python3, python3-venv, python3-pip"
+  if ! docker build -q -t "$tag" "$ctx" > "$ctx.build.log" 2>&1; then
+    sed 's/^/[setup]   | /' "$ctx.build.log" >&2
+    rm -f "$ctx.build.log"
+    die "docker build of $tag failed"
+  fi
+  rm -f "$ctx.build.log"
+  log "$tag: docker build took $(elapsed "$t")s ($(docker run --rm "$tag" python --version 2>&1))"
+  log "$tag: built in $(elapsed "$t_all")s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
+}
+
+# ---------------------------------------------------------------------------------------------
 T0=$(now_s)
 timeout 15 docker info >/dev/null 2>&1 \
   || die "the Docker engine does not answer; run scripts/setup/ensure-docker.sh first"
@@ -293,7 +335,8 @@ tag_as_slim() {
 ensure debian:bookworm-slim build_debian
 ensure debian:bookworm tag_as_slim
 ensure busybox:latest build_busybox
+ensure python:3.11-slim build_python
 
 log "base images ready in $(elapsed "$T0")s:"
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' \
-  | grep -E '^(debian:bookworm(-slim)?|busybox:latest) ' | sed 's/^/[setup]   /' >&2
+  | grep -E '^(debian:bookworm(-slim)?|busybox:latest|python:3\.11-slim) ' | sed 's/^/[setup]   /' >&2
