@@ -127,7 +127,7 @@ export async function executeExec(flags: ExecFlags, env: NodeJS.ProcessEnv, io: 
       const [{ runOnServer }, { clientSettings, PitlaneClient }] = await Promise.all([import('./server-run.js'), import('../cli/client.js')]);
       return await runOnServer(new PitlaneClient(clientSettings(env)), spec, { stdout: io.stdout, note: io.err });
     }
-    return await runContainer(spec, { stdout: io.stdout, stderr: io.stderr, note: io.err, init: flags.init, stopTimeoutMs: stopTimeoutS * 1000 });
+    return await runContainer(spec, { stdout: io.stdout, stderr: io.stderr, note: io.err, init: flags.init, stopTimeoutMs: stopTimeoutS * 1000, env });
   } catch (error) {
     if (error instanceof ExecFailure) {
       printError(io, error.cause !== undefined && error.exitCode === 2 ? error.cause : error);

@@ -43,6 +43,8 @@ export interface EngineAddress {
   host?: string;
   port?: number;
   tls?: boolean;
+  /** With `tls`: the directory of ca.pem, cert.pem and key.pem (DOCKER_CERT_PATH, default ~/.docker). */
+  certPath?: string;
 }
 
 /** Reads DOCKER_HOST (and DOCKER_TLS_VERIFY) like the docker CLI. @throws Error for a scheme this client does not speak. */
@@ -52,7 +54,9 @@ export function engineAddress(env: Record<string, string | undefined> = process.
   const match = /^(tcp|http|https):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(host);
   if (!match) throw new Error(`DOCKER_HOST=${host}: pitlane exec talks to unix:// and tcp:// engines only`);
   const tls = match[1] === 'https' || (env.DOCKER_TLS_VERIFY ?? '') !== '';
-  return { host: (match[2] as string).replace(/^\[|\]$/g, ''), port: Number(match[3] ?? (tls ? 2376 : 2375)), tls };
+  const address: EngineAddress = { host: (match[2] as string).replace(/^\[|\]$/g, ''), port: Number(match[3] ?? (tls ? 2376 : 2375)), tls };
+  if (tls && env.DOCKER_CERT_PATH) address.certPath = env.DOCKER_CERT_PATH;
+  return address;
 }
 
 /** `repo[:tag]` or `repo[:tag]@digest` as the pull endpoint wants it (the docker CLI defaults the tag to latest). */
@@ -76,7 +80,7 @@ export class Engine {
   static async connect(address: EngineAddress = engineAddress()): Promise<Engine> {
     if (!address.tls) return new Engine(http.request, { socketPath: address.socketPath, host: address.host, port: address.port, agent: new http.Agent({ keepAlive: true }) });
     const [https, fs, os, path] = await Promise.all([import('node:https'), import('node:fs'), import('node:os'), import('node:path')]);
-    const dir = process.env.DOCKER_CERT_PATH || path.join(os.homedir(), '.docker');
+    const dir = address.certPath || path.join(os.homedir(), '.docker');
     const read = (name: string): Buffer | undefined => (fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name)) : undefined);
     const agent = new https.Agent({ keepAlive: true, ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') });
     return new Engine(https.request, { host: address.host, port: address.port, agent });

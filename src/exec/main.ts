@@ -46,5 +46,10 @@ export async function runExecCommand(argv: string[], env: NodeJS.ProcessEnv = pr
     const { runCli } = await import('../cli/main.js');
     return runCli(argv, undefined, env);
   }
+  // A reader of our output that goes away (EPIPE) must not kill pitlane between create and
+  // remove: the container would be left behind. Output is then dropped; the run goes on.
+  const ignore = (): void => {};
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
   return executeExec(flags, env, { stdout: process.stdout, stderr: process.stderr, err: (text) => process.stderr.write(text) });
 }

@@ -17,7 +17,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { containerCreateOptions, engineMessage, signalExitCode, startFailureExitCode, type ContainerCreateBody } from './container-options.js';
-import { Engine } from './engine.js';
+import { Engine, engineAddress } from './engine.js';
 import { FrameDecoder } from './frames.js';
 import { ExecFailure, type ForwardedSignal, type SignalSource } from './failure.js';
 import type { ExecSpec } from './spec.js';
@@ -31,8 +31,10 @@ export interface RunContainerOptions {
   stderr: NodeJS.WritableStream;
   /** Pitlane's own messages (pulling, forwarding a signal); default: none. */
   note?: (text: string) => void;
-  /** Engine connection; default `Engine.connect()` (DOCKER_HOST or /var/run/docker.sock), closed at the end. */
+  /** Engine connection; default: one to the engine `env` names (DOCKER_HOST, else /var/run/docker.sock), closed at the end. */
   engine?: Engine;
+  /** Where DOCKER_HOST and friends are read when no `engine` is given; default process.env. */
+  env?: Record<string, string | undefined>;
   signals?: SignalSource;
   /** Time between the forwarded signal and SIGKILL, as `docker stop -t`; default 10 s. */
   stopTimeoutMs?: number;
@@ -56,7 +58,7 @@ interface WaitResult {
 export async function runContainer(spec: ExecSpec, options: RunContainerOptions): Promise<number> {
   let engine: Engine;
   try {
-    engine = options.engine ?? (await Engine.connect());
+    engine = options.engine ?? (await Engine.connect(engineAddress(options.env ?? process.env)));
   } catch (error) {
     throw new ExecFailure(125, `cannot reach the Docker engine: ${engineMessage(error)}`, error);
   }
@@ -231,21 +233,33 @@ function waitResult(res: IncomingMessage): Promise<WaitResult> {
 /**
  * Copies the multiplexed attach stream to `stdout`/`stderr` as it arrives (payload bytes are
  * written as soon as they come, not per line or per frame), pausing the source while a sink is
- * full. Resolves when the source ends.
+ * full. A sink that fails (EPIPE: whoever read our output went away) is dropped from then on, and
+ * its output discarded, so that the container is never blocked on it and still ends, is removed
+ * and gives its status. Resolves when the source ends.
  */
 function copyOutput(source: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<void> {
   const decoder = new FrameDecoder();
-  let blocked = 0;
+  const waiting = new Set<NodeJS.WritableStream>();
+  const broken = new Set<NodeJS.WritableStream>();
   let raw = false;
+  const unblock = (sink: NodeJS.WritableStream): void => {
+    if (waiting.delete(sink) && waiting.size === 0) source.resume();
+  };
+  const onError = new Map<NodeJS.WritableStream, () => void>();
+  for (const sink of new Set([stdout, stderr])) {
+    const listener = (): void => {
+      broken.add(sink);
+      unblock(sink);
+    };
+    onError.set(sink, listener);
+    sink.on('error', listener);
+  }
   const write = (sink: NodeJS.WritableStream, data: Buffer): void => {
-    if (data.length === 0) return;
-    if (!sink.write(data)) {
-      blocked += 1;
+    if (data.length === 0 || broken.has(sink)) return;
+    if (!sink.write(data) && !waiting.has(sink)) {
+      waiting.add(sink);
       source.pause();
-      sink.once('drain', () => {
-        blocked -= 1;
-        if (blocked === 0) source.resume();
-      });
+      sink.once('drain', () => unblock(sink));
     }
   };
   return new Promise<void>((resolve) => {
@@ -254,6 +268,8 @@ function copyOutput(source: NodeJS.ReadableStream, stdout: NodeJS.WritableStream
       if (finished) return;
       finished = true;
       write(stdout, decoder.leftover());
+      // Keep swallowing late errors of a broken sink (its pending writes fail after we are done).
+      for (const [sink, listener] of onError) if (!broken.has(sink)) sink.off('error', listener);
       resolve();
     };
     source.on('data', (chunk: Buffer) => {

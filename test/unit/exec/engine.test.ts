@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -166,6 +166,22 @@ describe('runContainer over the small Engine API client', () => {
     expect(start).toBeGreaterThan(attach);
     expect(start).toBeGreaterThan(wait);
     expect(attach).toBeGreaterThan(0);
+    expect(fake.log.at(-1)).toBe('DELETE /v1.41/containers/c0ffee?force=1&v=1');
+  });
+
+  it('drops a sink that fails (EPIPE) and still waits, removes and returns the status', async () => {
+    fake = new FakeEngine({ images: new Set(['busybox:latest']), output: [frame(1, 'lost\n'), frame(2, 'kept\n'), frame(1, 'lost too\n')], exitCode: 4 });
+    const engine = await fake.start();
+    const gone = new Writable({
+      write(_chunk, _encoding, callback): void {
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const err = sink();
+    const code = await runContainer(parseExecEnvironment({ IMAGE: 'busybox:latest' }), { stdout: gone, stderr: err.stream, engine, signals: new EventEmitter() });
+    engine.close();
+    expect(code).toBe(4);
+    expect(err.text()).toBe('kept\n');
     expect(fake.log.at(-1)).toBe('DELETE /v1.41/containers/c0ffee?force=1&v=1');
   });
 

@@ -8,12 +8,15 @@ import { registerExecCommand } from '../../../src/cli/exec-command.js';
 import { EXEC_OPTIONS, executeExec, type ExecFlags } from '../../../src/exec/command.js';
 import { parseExecFlags } from '../../../src/exec/main.js';
 
-/** The flags commander parses from `pitlane exec ARGS` (the action runs with no IMAGE: it stops at the input check). */
+/** No engine there: an action that gets past the input checks fails at once (125), creating nothing. */
+const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/pitlane-unit-test.sock' };
+
+/** The flags commander parses from `pitlane exec ARGS` (the action then runs, against {@link NO_ENGINE}). */
 async function commanderFlags(args: string[]): Promise<{ flags: ExecFlags; code: number; err: string }> {
   const program = new Command().exitOverride();
   let err = '';
   let wait: Promise<number> | undefined;
-  registerExecCommand(program, { out: () => {}, err: (text) => (err += text) }, {}, (w) => (wait = w));
+  registerExecCommand(program, { out: () => {}, err: (text) => (err += text) }, { ...NO_ENGINE }, (w) => (wait = w));
   await program.parseAsync(['node', 'pitlane', 'exec', ...args]);
   const code = (await wait) ?? -1;
   const exec = program.commands.find((c) => c.name() === 'exec');
@@ -30,8 +33,9 @@ describe('pitlane exec flags', () => {
 
   it.each(cases)('parseArgs and commander agree on %j', async (...args) => {
     const parsed = parseExecFlags(args);
-    const { flags } = await commanderFlags(args);
+    const { flags, code } = await commanderFlags(args);
     expect(parsed).toEqual({ ...flags });
+    expect([2, 125]).toContain(code);
   });
 
   it('defaults --stop-timeout to 10 and collects repeated flags in order', () => {
@@ -73,5 +77,8 @@ describe('executeExec input checks (before any engine call)', () => {
     const { code, err } = await commanderFlags(['--command', 'true']);
     expect(code).toBe(2);
     expect(err).toContain('IMAGE: the image to run is required');
+    const noEngine = await commanderFlags(['--image', 'busybox:latest']);
+    expect(noEngine.code).toBe(125);
+    expect(noEngine.err).toContain('error: cannot create the container: connect ENOENT /nonexistent/pitlane-unit-test.sock');
   });
 });
