@@ -20,7 +20,7 @@ async function commanderFlags(args: string[]): Promise<{ flags: ExecFlags; code:
   await program.parseAsync(['node', 'pitlane', 'exec', ...args]);
   const code = (await wait) ?? -1;
   const exec = program.commands.find((c) => c.name() === 'exec');
-  return { flags: exec?.opts() as ExecFlags, code, err };
+  return { flags: exec?.opts() as ExecFlags, code, err: err.replace(/\x1b\[\d+m/g, "") };
 }
 
 describe('pitlane exec flags', () => {
@@ -61,16 +61,19 @@ describe('executeExec input checks (before any engine call)', () => {
     return { err, io: { stdout: process.stdout, stderr: process.stderr, err: (text) => err.push(text) } };
   };
 
+  // Colours follow picocolors' rule (CI=true turns them on), so compare plain text.
+  const plain = (parts: string[]): string => parts.join('').replace(/\x1b\[\d+m/g, '');
+
   it('exits 2 naming the variable or flag', async () => {
     const noImage = io();
     expect(await executeExec({}, { NO_COLOR: '1' }, noImage.io)).toBe(2);
-    expect(noImage.err.join('')).toMatch(/^error: IMAGE: the image to run is required/);
+    expect(plain(noImage.err)).toMatch(/^error: IMAGE: the image to run is required/);
     const badTimeout = io();
     expect(await executeExec({ stopTimeout: 'soon' }, { IMAGE: 'busybox' }, badTimeout.io)).toBe(2);
-    expect(badTimeout.err.join('')).toContain('--stop-timeout: "soon" is not a number of seconds');
+    expect(plain(badTimeout.err)).toContain('--stop-timeout: "soon" is not a number of seconds');
     const both = io();
     expect(await executeExec({ server: true, init: true }, { IMAGE: 'busybox' }, both.io)).toBe(2);
-    expect(both.err.join('')).toContain('--init applies to the local engine only');
+    expect(plain(both.err)).toContain('--init applies to the local engine only');
   });
 
   it('commander runs the same behaviour', async () => {

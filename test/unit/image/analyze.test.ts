@@ -322,14 +322,16 @@ describe('layers, history and formats', () => {
 });
 
 describe('zstd layers', () => {
-  it.runIf(!zstdSupported())('fail with a clear error on a Node without zstd', async () => {
-    await expect(analyze({ layers: DIVE_TEST_EFFICIENCY_LAYERS, layout: 'oci', compression: 'zstd' })).rejects.toMatchObject({
-      status: 422,
-      code: 'IMAGE_LAYER_UNSUPPORTED',
-      message: expect.stringContaining('zstd layers need Node >= 22.15'),
-    });
-  });
-  it.runIf(zstdSupported())('are decompressed on a Node with zstd', async () => {
+  // One test for both kinds of Node (no skipped test): Node 20 has no zstd, Node 24 has.
+  it('are decompressed where Node has zstd, and fail with a clear error where it has not', async () => {
+    if (!zstdSupported()) {
+      await expect(analyze({ layers: DIVE_TEST_EFFICIENCY_LAYERS, layout: 'oci', compression: 'zstd' })).rejects.toMatchObject({
+        status: 422,
+        code: 'IMAGE_LAYER_UNSUPPORTED',
+        message: expect.stringContaining('zstd layers need Node >= 22.15'),
+      });
+      return;
+    }
     const r = await analyze({ layers: DIVE_TEST_EFFICIENCY_LAYERS, layout: 'oci', compression: 'zstd' });
     expect(r.efficiency).toBe(0.75);
     expect(r.layers[0]!.compression).toBe('zstd');
