@@ -128,9 +128,10 @@ export class WheelBuildService {
       error: null,
     };
     await this.save(record);
+    const snapshot = structuredClone(record);
     this.queue.push({ id: record.id, input: { ...input, requirements } });
     this.pump();
-    return record;
+    return snapshot;
   }
 
   private pump(): void {
@@ -213,7 +214,7 @@ export class WheelBuildService {
    */
   async get(id: string): Promise<WheelBuildRecord> {
     const known = this.records.get(id);
-    if (known) return known;
+    if (known) return structuredClone(known);
     if (!ID.test(id)) throw new PitlaneError(404, 'WHEEL_BUILD_NOT_FOUND', `no wheel build with id "${id}"`, [{ path: 'id', message: 'not found' }]);
     try {
       return await this.read(id);
