@@ -15,7 +15,13 @@
 #      - npm and corepack, which that package does not carry, from their own npm packages
 #        (`npm pack npm@11`, `npm pack corepack@0`) in /usr/local/lib/node_modules, with the
 #        npm/npx/corepack links in /usr/local/bin, as the official tarball lays them out;
-#      - ENV NODE_VERSION, CMD ["node"].
+#      - ENV NODE_VERSION, CMD ["node"];
+#      - the host's locally added CA certificates (PITLANE_EXTRA_CA_DIR, default
+#        /usr/local/share/ca-certificates/*.crt: a TLS-inspecting egress proxy's CA, say) in the
+#        image's trust store, and a global npmrc (/usr/local/etc/npmrc) with
+#        `cafile=/etc/ssl/certs/ca-certificates.crt`, so `npm ci` in job builds reaches the registry
+#        through that proxy; `update-notifier=false` in any case. (Only npm gets the bundle: a job's
+#        own HTTPS calls can get it with runtime_env NODE_EXTRA_CA_CERTS, at some start-up cost.)
 #      When the registry cannot be reached, the node binary is taken from the install of
 #      scripts/setup/ensure-node24.sh and npm/corepack from the host's global node_modules.
 # The image is built with the legacy builder (no BuildKit syntax). Running the script again is a no-op.
@@ -32,6 +38,8 @@
 #   PITLANE_PULL_TIMEOUT           seconds for the pull attempt                   (default 20)
 #   PITLANE_BASE_IMAGES_REBUILD=1  build locally even when the tag exists        (default 0)
 #   PITLANE_NODE24_DIR             ensure-node24.sh's prefix, the offline fallback (default $HOME/.cache/pitlane/node24)
+#   PITLANE_EXTRA_CA_DIR           directory of extra CA certificates (*.crt) to trust; "" for none
+#                                  (default /usr/local/share/ca-certificates)
 #   PITLANE_NODE_HEADERS=1         also install /usr/local/include/node           (default 0)
 #   PITLANE_BUILD_TMP              where the temporary build context is made      (default /var/tmp)
 set -euo pipefail
@@ -48,6 +56,7 @@ REBUILD=${PITLANE_BASE_IMAGES_REBUILD:-0}
 NODE24_DIR=${PITLANE_NODE24_DIR:-$HOME/.cache/pitlane/node24}
 BUILD_TMP=${PITLANE_BUILD_TMP:-/var/tmp}
 HEADERS=${PITLANE_NODE_HEADERS:-0}
+EXTRA_CA_DIR=${PITLANE_EXTRA_CA_DIR-/usr/local/share/ca-certificates}
 
 case "$(uname -m)" in
   x86_64 | amd64) ARCH=x64 ;;
@@ -152,13 +161,32 @@ COREPACK_VERSION=$(version_of "$ctx/rootfs/usr/local/lib/node_modules/corepack")
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/rootfs/usr/local/bin/npx"
 ln -s ../lib/node_modules/corepack/dist/corepack.js "$ctx/rootfs/usr/local/bin/corepack"
-chmod -R u=rwX,go=rX "$ctx/rootfs"
+
+# Extra CA certificates (installed by ca-certificates' postinst, which runs after the COPY below).
+mkdir -p "$ctx/extra-ca" "$ctx/rootfs/usr/local/etc"
+n_ca=0
+if [ -n "$EXTRA_CA_DIR" ] && [ -d "$EXTRA_CA_DIR" ]; then
+  for f in "$EXTRA_CA_DIR"/*.crt; do
+    [ -f "$f" ] || continue
+    cp "$f" "$ctx/extra-ca/"
+    n_ca=$((n_ca + 1))
+  done
+fi
+{
+  echo "# Written by Pitlane's node-base-image.sh"
+  echo "update-notifier=false"
+  [ "$n_ca" -gt 0 ] && echo "cafile=/etc/ssl/certs/ca-certificates.crt"
+} > "$ctx/rootfs/usr/local/etc/npmrc"
+[ "$n_ca" -gt 0 ] && log "$TAG: trusting $n_ca extra CA certificate(s) from $EXTRA_CA_DIR (npm cafile = the system bundle)"
+
+chmod -R u=rwX,go=rX "$ctx/rootfs" "$ctx/extra-ca"
 chmod 0755 "$ctx/rootfs/usr/local/bin/node"
 
 # Legacy-builder compatible (no BuildKit syntax): the engine may be an old docker.io without buildx.
 cat > "$ctx/Dockerfile" <<EOF
 FROM $FROM_IMAGE
 ARG DEBIAN_FRONTEND=noninteractive
+COPY extra-ca/ /usr/local/share/ca-certificates/
 RUN groupadd --gid 1000 node \\
  && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
  && apt-get update \\
