@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { request, type Dispatcher } from 'undici';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 /** Where the CLI finds the server. */
 export interface ClientSettings {
@@ -54,21 +55,28 @@ export class PitlaneClient {
   }
 
   /**
-   * Sends a request and returns the raw undici response (for streams and gateway calls).
+   * Sends a request and returns the raw response (for streams and gateway calls). Uses node:http
+   * (not undici) so that CLI commands start fast. A `FormData` body is sent as multipart/form-data.
    * @throws Error when the server cannot be reached.
    */
-  async raw(method: string, path: string, options: { body?: Dispatcher.DispatchOptions['body']; headers?: Record<string, string> } = {}): Promise<Dispatcher.ResponseData> {
-    try {
-      return await request(`${this.settings.url}${path}`, {
-        method: method as Dispatcher.HttpMethod,
-        headers: { ...this.authHeaders(), ...options.headers },
-        body: options.body,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-    } catch (error) {
-      throw new Error(`cannot reach Pitlane at ${this.settings.url} (${(error as Error).message}); is \`pitlane serve\` running? Set PITLANE_URL otherwise`);
+  async raw(method: string, path: string, options: { body?: string | Buffer | FormDataLike; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+    let body = options.body;
+    const headers: Record<string, string> = { ...this.authHeaders(), ...options.headers };
+    if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) {
+      const encoded = await encodeMultipart(body);
+      body = encoded.body;
+      headers['content-type'] = encoded.contentType;
     }
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const url = new URL(`${this.settings.url}${path}`);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = send(url, { method, headers }, (res) => resolve(wrapResponse(res)));
+      req.on('error', (error) =>
+        reject(new Error(`cannot reach Pitlane at ${this.settings.url} (${error.message}); is \`pitlane serve\` running? Set PITLANE_URL otherwise`)),
+      );
+      req.end(body);
+    });
   }
 
   /**
@@ -90,6 +98,47 @@ export class PitlaneClient {
     if (response.statusCode >= 400) throw toApiError(response.statusCode, parsed);
     return parsed as T;
   }
+}
+
+/** A FormData as built by any implementation (global or undici's). */
+export interface FormDataLike {
+  entries(): IterableIterator<[string, unknown]>;
+}
+
+/** A response: status, headers and a body stream with undici-style helpers. */
+export interface RawResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage & { text(): Promise<string>; json(): Promise<unknown>; dump(): Promise<void> };
+}
+
+function wrapResponse(res: IncomingMessage): RawResponse {
+  const body = Object.assign(res, {
+    async text(): Promise<string> {
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    async json(): Promise<unknown> {
+      return JSON.parse(await body.text());
+    },
+    async dump(): Promise<void> {
+      res.resume();
+      await new Promise<void>((resolve) => (res.readableEnded ? resolve() : res.once('end', () => resolve())));
+    },
+  });
+  return { statusCode: res.statusCode ?? 0, headers: res.headers, body };
+}
+
+/** Serialises a FormData to a multipart body with the platform's own encoder (the fetch Response). */
+async function encodeMultipart(form: FormDataLike): Promise<{ body: Buffer; contentType: string }> {
+  const native = new FormData();
+  for (const [key, value] of form.entries()) {
+    if (typeof value === 'string') native.append(key, value);
+    else native.append(key, value as Blob, (value as File).name ?? 'blob');
+  }
+  const response = new Response(native);
+  return { body: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? 'multipart/form-data' };
 }
 
 /** Turns an error answer into an {@link ApiError}. */

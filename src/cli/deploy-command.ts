@@ -8,9 +8,6 @@ import { join, resolve } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { FormData } from 'undici';
-import { parseDocument } from 'yaml';
-import { packContextGzip } from '../build/context.js';
 import { toApiError, type PitlaneClient } from './client.js';
 import { CliExit, type Output } from './output.js';
 
@@ -53,6 +50,7 @@ export function registerDeployCommand(program: Command, output: Output, client: 
       const api = client();
       const root = resolve(dir);
       const manifestPath = findManifest(root, options.manifest);
+      const { parseDocument } = await import('yaml');
       let manifestText = readFileSync(manifestPath, 'utf8');
       const document = parseDocument(manifestText);
       if (options.git) {
@@ -66,11 +64,12 @@ export function registerDeployCommand(program: Command, output: Output, client: 
       form.set('manifest', manifestText);
       if (options.force) form.set('force', 'true');
       if (!options.git && !plain.image) {
+        const { packContextGzip } = await import('../build/context.js');
         const archive = await buffer(packContextGzip(root, dockerfile));
         form.set('build_context', new Blob([archive], { type: 'application/gzip' }), 'context.tar.gz');
         if (!options.json) output.err(`${pc.dim(`uploading ${root} (${archive.length} bytes)`)}\n`);
       }
-      const response = await api.raw('POST', '/api/v1/deploy', { body: form as never });
+      const response = await api.raw('POST', '/api/v1/deploy', { body: form });
       const answerText = await response.body.text();
       const answer = (answerText ? JSON.parse(answerText) : {}) as DeploymentAnswer;
       if (response.statusCode >= 400) throw toApiError(response.statusCode, answer);

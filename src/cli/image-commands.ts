@@ -64,7 +64,13 @@ export function registerImageCommands(program: Command, output: Output): void {
       const image = await import('../image/index.js');
       const { default: Docker } = await import('dockerode');
       const config = image.parseStructureTests(readFileSync(options.config, 'utf8'));
-      const result = await image.runStructureTests(config, image.createDockerStructureTestRunner(new Docker(), reference));
+      const runner = image.createDockerStructureTestRunner(new Docker(), reference);
+      let result;
+      try {
+        result = await image.runStructureTests(config, runner);
+      } finally {
+        await runner.close();
+      }
       if (options.json) output.out(`${JSON.stringify(image.toStructureTestJson(result), null, 2)}\n`);
       else {
         for (const test of result.results) output.out(`${test.skipped ? 'SKIP' : test.pass ? 'PASS' : 'FAIL'} ${test.name}${test.errors.length && !test.pass ? `\n    ${test.errors.join('\n    ')}` : ''}\n`);

@@ -8,7 +8,6 @@ import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { packContextGzip } from '../build/context.js';
 import type { RunView } from '../runs/index.js';
 import { toApiError, type PitlaneClient } from './client.js';
 import { CliExit, table, type Output } from './output.js';
@@ -99,6 +98,7 @@ export function registerRunCommands(program: Command, output: Output, client: ()
       if (options.image) body.image = options.image;
       else if (options.file || options.context) {
         if (options.file) body.dockerfile = readFileSync(resolve(String(options.file)), 'utf8');
+        const { packContextGzip } = await import('../build/context.js');
         if (options.context) body.build_context = (await buffer(packContextGzip(resolve(String(options.context))))).toString('base64');
       } else throw new CliExit(2, 'give -f DOCKERFILE, --context DIR or --image IMAGE');
       const buildArgs = parseKeyValues(options.buildArg as string[], '--build-arg');

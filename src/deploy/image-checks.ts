@@ -48,7 +48,12 @@ export class DockerImageChecker implements ImageChecker {
   }
 
   async structureTests(imageId: string, config: ReturnType<typeof parseStructureTests>): Promise<StructureTestReport> {
-    return runStructureTests(config, createDockerStructureTestRunner(this.docker, imageId, { labels: { 'pitlane.structure-test': '1', 'pitlane.managed': 'false' } }));
+    const runner = createDockerStructureTestRunner(this.docker, imageId, { labels: { 'pitlane.structure-test': '1', 'pitlane.managed': 'false' } });
+    try {
+      return await runStructureTests(config, runner);
+    } finally {
+      await runner.close();
+    }
   }
 }
 

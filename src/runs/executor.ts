@@ -186,6 +186,7 @@ export class RunExecutor {
     const following = new AbortController();
     const output = engine.followOutput(containerId, since, (line) => logs.add(line), following.signal).catch(() => undefined);
     let reason: 'timed_out' | 'cancelled' | undefined;
+    let waitedExitCode: number | undefined;
     const stop = (why: 'timed_out' | 'cancelled'): void => {
       if (reason) return;
       reason = why;
@@ -205,20 +206,23 @@ export class RunExecutor {
         if (this.shutdown.signal.aborted) resolve('detached');
         this.shutdown.signal.addEventListener('abort', () => resolve('detached'), { once: true });
       });
-      if ((await Promise.race([engine.wait(containerId).then(() => 'exited' as const), detached])) === 'detached') {
+      const waited = await Promise.race([engine.wait(containerId), detached]);
+      if (waited === 'detached') {
         following.abort();
         await output;
         return 'detached';
       }
+      waitedExitCode = waited;
     } finally {
       clearTimeout(timeout);
       clearInterval(cancelPoll);
       this.active.delete(run.id);
     }
-    await Promise.race([output, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    // The output stream ends right after the container; give stragglers a moment, no more.
+    await Promise.race([output, new Promise((resolve) => setTimeout(resolve, 2000))]);
     following.abort();
-    const state = await engine.inspect(containerId);
-    const exitCode = state.exitCode;
+    const state = waitedExitCode === 0 ? { exitCode: 0, oomKilled: false } : await engine.inspect(containerId);
+    const exitCode = state.exitCode ?? waitedExitCode ?? null;
     if (reason === 'timed_out') return { status: 'timed_out', exitCode, error: `the run exceeded its timeout of ${spec.timeoutS} s` };
     if (reason === 'cancelled') return { status: 'cancelled', exitCode, error: 'cancelled' };
     if (exitCode === 0) return { status: 'succeeded', exitCode, error: null };
