@@ -4,15 +4,16 @@
  * Shape (the practices of seed 001; every variant lints with zero findings):
  *
  * - `build` stage (only when there is a requirements file): the system dependencies (build tools
- *   and headers included), a virtualenv, then the requirements file ALONE (and the files it
- *   includes) copied and installed with `--no-cache-dir`, from the wheelhouse with
- *   `--no-index --find-links` when there is one. A code-only change never reaches this stage, so
+ *   and headers included), a virtualenv without pip, then the requirements file ALONE (and the
+ *   files it includes) copied and installed into it by the base image's pip with
+ *   `--no-cache-dir`, from the wheelhouse with `--no-index --find-links` when there is one. A code-only change never reaches this stage, so
  *   its layers come from the cache.
  * - `source` stage: the job directory minus Pitlane's `.pitlane/` (the wheels must not reach the
  *   runtime image).
  * - runtime stage: the same slim base, a numeric non-root user, only the runtime system
- *   dependencies (no compilers), the virtualenv, the wrapper and the code; `STOPSIGNAL SIGTERM`,
- *   `EXPOSE 7000`, labels with job, version and commit, `CMD` in JSON form.
+ *   dependencies (no compilers), the virtualenv, the wrapper; `STOPSIGNAL SIGTERM`, `EXPOSE 7000`,
+ *   `CMD` in JSON form, labels with job, version and commit; the code last, so a code-only change
+ *   re-runs the source stage and this one COPY.
  *
  * `ARG DEBIAN_FRONTEND=noninteractive` (never ENV), `--no-install-recommends` and apt list
  * clean-up in the same RUN. The legacy builder is enough (no BuildKit syntax), so the file builds
@@ -107,14 +108,15 @@ export function renderPython3Dockerfile(input: Python3DockerfileInput): string {
   if (hasBuild) {
     push('', `FROM ${input.baseImage} AS build`, 'ARG DEBIAN_FRONTEND=noninteractive');
     if (input.buildPackages.length > 0) push(...aptRun(input.buildPackages));
-    push(`RUN python -m venv ${PATHS.venv}`);
-    push(`ENV PATH=${PATHS.venv}/bin:$PATH`);
+    push('# A virtualenv without pip: the base image\'s pip installs into it (`pip --python`), so the runtime gets only the packages.');
+    push(`RUN python -m venv --without-pip ${PATHS.venv}`);
     if (input.wheelhouse) push(`COPY ${PATHS.generatedDir}/wheels/ ${PATHS.wheels}/`);
     push('# The requirements file alone: a code-only change keeps the cached install below.');
     for (const file of input.requirementFiles) push(`COPY ${file} ${PATHS.requirements}/${file}`);
     const index = input.wheelhouse ? ` --no-index --find-links ${PATHS.wheels}` : '';
-    const install = `pip install --no-cache-dir${index} -r ${PATHS.requirements}/${input.requirementFiles[0]}`;
-    push(input.checkRequirements ? `RUN ${install} \\\n && pip check` : `RUN ${install}`);
+    const pip = `pip --python ${PATHS.venv}/bin/python`;
+    const install = `${pip} install --no-cache-dir${index} -r ${PATHS.requirements}/${input.requirementFiles[0]}`;
+    push(input.checkRequirements ? `RUN ${install} \\\n && ${pip} check` : `RUN ${install}`);
   }
 
   push('', `FROM ${input.baseImage} AS source`, `COPY . ${PATHS.job}/`, `RUN rm -rf ${PATHS.job}/${PATHS.generatedDir}`);

@@ -39,6 +39,9 @@ def load_module(entrypoint_path: str) -> Any:
     if directory not in sys.path:
         sys.path.insert(0, directory)
     name = os.path.splitext(os.path.basename(path))[0]
+    if not name.isidentifier() or name in sys.modules:
+        # `json.py` must not replace the standard library's json for everybody else.
+        name = "pitlane_job_" + "".join(c if c.isalnum() else "_" for c in name)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise EntrypointError(f"cannot import {entrypoint_path} as a Python module")
