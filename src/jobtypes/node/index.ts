@@ -16,7 +16,7 @@
  * `typescript@5.9.3`; compiled without type checking unless `jobtype_extra.typecheck: true`
  * (syntax errors always fail the build).
  */
-import { cp, lstat, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dockerignoreMatcher } from '../../build/context.js';
@@ -99,7 +99,8 @@ async function writeDockerignore(contextDir: string, needed: string[], hasPackag
   const own = existing.split(DOCKERIGNORE_MARK)[0]!.replace(/\s*$/, '\n');
   const ignored = dockerignoreMatcher(own);
   const lines: string[] = [];
-  if (hasPackageJson && !ignored('node_modules')) lines.push('**/node_modules');
+  // node_modules at any depth: an exception such as `!src` would bring src/node_modules back.
+  if (hasPackageJson && !own.split(/\r?\n/).some((l) => l.trim() === '**/node_modules')) lines.push('**/node_modules');
   for (const file of needed) if (ignored(file)) lines.push(`!${file}`);
   if (lines.length === 0) {
     if (own !== existing) await writeFile(path, own);
@@ -147,7 +148,10 @@ export function createNodeBuilder(builderOptions: NodeBuilderOptions = {}): JobT
       await mkdir(generated, { recursive: true });
       await copyWrapper(wrapperDir, join(generated, 'wrapper'));
 
-      const needed = [...dependencyFiles, options.entrypointPath, `${PATHS.generatedDir}/wrapper/server.mjs`, `${PATHS.generatedDir}/wrapper/job.mjs`];
+      const wrapperFiles = (await readdir(join(generated, 'wrapper'), { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(contextDir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+      const needed = [...dependencyFiles, options.entrypointPath, ...wrapperFiles.sort()];
       if (ts.plan) {
         await writeFile(
           join(generated, 'tsconfig.json'),
