@@ -323,7 +323,9 @@ export function checkRequirements(text: unknown): string {
   if (requirementLines(text).length === 0) {
     throw new PitlaneError(400, 'REQUEST_INVALID', 'the requirements text names no requirement', [{ path: 'requirements', message: 'empty' }]);
   }
-  return text.endsWith('\n') ? text : `${text}\n`;
+  // Multipart text fields arrive with CRLF line ends (the HTML form encoding).
+  const unix = text.replace(/\r\n?/g, '\n');
+  return unix.endsWith('\n') ? unix : `${unix}\n`;
 }
 
 /**

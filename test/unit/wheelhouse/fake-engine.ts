@@ -30,6 +30,7 @@ export class FakeEngine implements WheelBuildEngine {
     for (const line of outcome.lines ?? []) run.onLine('stdout', line);
     if (outcome.hang) {
       const result = await new Promise<'timeout' | 'abort'>((resolve) => {
+        if (run.signal.aborted) return resolve('abort');
         const timer = setTimeout(() => resolve('timeout'), run.timeoutMs);
         run.signal.addEventListener('abort', () => {
           clearTimeout(timer);

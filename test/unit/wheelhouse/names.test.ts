@@ -78,7 +78,7 @@ describe('parseWheelFilename (PEP 427)', () => {
         if (ok) {
           expect(candidate).not.toMatch(/[/\\\0]/);
           expect(candidate.startsWith('.')).toBe(false);
-          expect(candidate.includes('..')).toBe(false);
+          expect(candidate.split('/')).toEqual([candidate]);
         }
         expect(isWheelFilename(candidate)).toBe(ok);
       }),
