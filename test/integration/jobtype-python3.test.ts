@@ -223,7 +223,7 @@ describe('python3 job type on the Docker engine', () => {
     it('the image: non-root numeric user, SIGTERM, port 7000, labels, no .pitlane/ and no compilers', async () => {
       const info = await docker.getImage(tag).inspect();
       expect(info.Config.User).toBe('10001:10001');
-      expect(info.Config.StopSignal).toBe('SIGTERM');
+      expect((info.Config as { StopSignal?: string }).StopSignal).toBe('SIGTERM');
       expect(Object.keys(info.Config.ExposedPorts ?? {})).toEqual(['7000/tcp']);
       expect(info.Config.Cmd).toEqual(['python', '-m', 'pitlane_wrapper', 'adder.py']);
       expect(info.Config.Labels).toMatchObject({ 'pitlane.job': 'adder', 'pitlane.version': '1.0.0', 'pitlane.jobtype': 'python3', 'pitlane.git-commit': 'c'.repeat(40) });
