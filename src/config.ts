@@ -49,6 +49,8 @@ const schema = z.object({
   runMaxTimeoutS: z.coerce.number().positive().default(86_400),
   /** Host directories (separated by `:`) under which runs may bind-mount host paths; empty: none. */
   runHostPaths: z.string().default(''),
+  /** How run results leave the container: `bind` (a host directory mounted; Pitlane on the engine's host) or `copy` (copied out at the end). */
+  runResultsMode: z.enum(['bind', 'copy']).default('bind'),
   /** Largest Dockerfile accepted for a run, in bytes. */
   maxDockerfileBytes: z.coerce.number().int().positive().default(1024 * 1024),
   /** Base URL of the gateway as containers see it (injected as PUB_URL). */
@@ -84,6 +86,7 @@ export const CONFIG_ENV: Record<keyof z.infer<typeof schema>, string> = {
   runMaxTimeoutS: 'PITLANE_RUN_MAX_TIMEOUT_S',
   runHostPaths: 'PITLANE_RUN_HOST_PATHS',
   maxDockerfileBytes: 'PITLANE_MAX_DOCKERFILE_BYTES',
+  runResultsMode: 'PITLANE_RUN_RESULTS_MODE',
   pubUrl: 'PITLANE_PUB_URL',
   logLevel: 'PITLANE_LOG_LEVEL',
 };

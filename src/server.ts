@@ -133,6 +133,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     stopGraceSeconds: config.runStopGraceS,
     resultLimits: { maxBytes: 1024 * 1024 * 1024, maxEntries: 100_000 },
     events: runEvents,
+    resultsMode: config.runResultsMode,
     log: logger,
   });
   const runWorkers = new LeaseWorkers<RunRecord>({

@@ -35,6 +35,7 @@ const CREDENTIALS = new Set(['authorization', 'x-racetrack-auth', 'cookie']);
  */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
+  private held: Buffer | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -60,14 +61,20 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       controller.abort(new Error('client gone'));
       return;
     }
-    if (!this.res.write(chunk)) {
+    // Hold one chunk back so that a one-chunk response goes out with end() in a single write.
+    const previous = this.held;
+    this.held = chunk;
+    if (previous && !this.res.write(previous)) {
       controller.pause();
       this.res.once('drain', () => controller.resume());
     }
   }
 
   onResponseEnd(): void {
-    this.res.end();
+    const last = this.held;
+    this.held = undefined;
+    if (last) this.res.end(last);
+    else this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error & { code?: string }): void {

@@ -7,7 +7,7 @@
  * re-attached (output after the last stored line), one that ended is settled from its exit code;
  * a run that was still building starts its build again.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packContext, type ExtractLimits } from '../build/index.js';
 import { lintDockerfile } from '../dockerfile/index.js';
@@ -29,6 +29,11 @@ export interface RunExecutorOptions {
   /** Seconds between SIGTERM and SIGKILL when a run is cancelled or times out. */
   stopGraceSeconds: number;
   resultLimits: ExtractLimits;
+  /**
+   * `bind`: the results directory is a host directory under `runsDir` mounted into the container
+   * (Pitlane runs on the engine's host; nothing to copy); `copy`: an anonymous volume copied out.
+   */
+  resultsMode: 'bind' | 'copy';
   /** Wakes log followers when lines are stored or the run ends. */
   events: RunEvents;
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
@@ -126,7 +131,14 @@ export class RunExecutor {
         }
         if (!resumed) {
           const image = await this.prepareImage(run, spec, logs);
-          containerId = await this.options.engine.create(run.id, spec, image);
+          let resultsHostDir: string | null = null;
+          if (this.options.resultsMode === 'bind') {
+            resultsHostDir = resultsRoot(this.options.runsDir, run.id, spec.resultsDir);
+            await rm(resultsHostDir, { recursive: true, force: true });
+            await mkdir(resultsHostDir, { recursive: true });
+            await chmod(resultsHostDir, 0o777); // any container user may write its results
+          }
+          containerId = await this.options.engine.create(run.id, spec, image, resultsHostDir);
           await runs.update(run.id, { containerId });
           await runs.setStatus(run.id, 'running');
           this.options.events.notify(run.id);
@@ -231,6 +243,14 @@ export class RunExecutor {
   }
 
   private async collectResults(runId: string, spec: RunSpec, containerId: string, logs: RunLogWriter): Promise<ResultFile[]> {
+    if (this.options.resultsMode === 'bind') {
+      try {
+        return await listResultFiles(resultsRoot(this.options.runsDir, runId, spec.resultsDir));
+      } catch (error) {
+        logs.system(`could not list the results: ${(error as Error).message}`);
+        return [];
+      }
+    }
     const destination = join(this.options.runsDir, runId, 'results');
     await rm(destination, { recursive: true, force: true });
     await mkdir(destination, { recursive: true });

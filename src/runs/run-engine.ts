@@ -43,10 +43,17 @@ export class RunEngine {
     private readonly installationId: string,
   ) {}
 
-  /** Creates (does not start) the run's container. @returns the container id. */
-  async create(runId: string, spec: RunSpec, image: string): Promise<string> {
+  /**
+   * Creates (does not start) the run's container. The results directory is a bind mount of
+   * `resultsHostDir` when given (Pitlane on the engine's host: no copy afterwards), else an
+   * anonymous volume copied out when the run ends.
+   * @returns the container id.
+   */
+  async create(runId: string, spec: RunSpec, image: string, resultsHostDir: string | null = null): Promise<string> {
     const mounts: Docker.MountSettings[] = [
-      { Type: 'volume', Target: spec.resultsDir, ReadOnly: false } as Docker.MountSettings,
+      (resultsHostDir
+        ? { Type: 'bind', Source: resultsHostDir, Target: spec.resultsDir, ReadOnly: false }
+        : { Type: 'volume', Target: spec.resultsDir, ReadOnly: false }) as Docker.MountSettings,
       ...spec.volumes.map(
         (v) => ({ Type: v.type, Source: v.source, Target: v.target, ReadOnly: v.readOnly }) as Docker.MountSettings,
       ),
