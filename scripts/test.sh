@@ -5,7 +5,8 @@
 #   1. npm packages (npm ci, when node_modules is missing or older than package-lock.json)
 #   2. builds dist/ and type-checks src/, test/ and bench/
 #   3. a Docker engine (Debian's docker.io, started as a daemon) when none answers
-#   4. the local base images (air-gapped mode: debootstrap + docker import, no registry needed)
+#   4. the local base images (air-gapped mode: debootstrap + docker import, Debian's python3, the
+#      npm registry's node 24 binary; no container registry needed)
 #   5. runs the unit and integration tests under the machine's Node.js (>= 20)
 #   6. runs the unit tests again under Node 24 (the npm registry's node@24 package)
 # and ends with one line "tests: N passed, N failed".
@@ -24,6 +25,7 @@ npx tsc -p tsconfig.json --noEmit
 
 bash scripts/setup/ensure-docker.sh
 bash scripts/setup/base-images.sh
+bash scripts/setup/node-base-image.sh
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

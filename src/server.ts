@@ -19,6 +19,8 @@ import { parseManifestText } from './manifest/index.js';
 import { DeploymentRepository, JobRepository, openDatabase, RunRepository, SettingsRepository, TERMINAL_RUN_STATUSES, type RunRecord } from './store/index.js';
 import { LeaseWorkers } from './queue/index.js';
 import { pitlaneVersion } from './version.js';
+import { python3Builder } from './jobtypes/python3/index.js';
+import { nodeBuilder } from './jobtypes/node/index.js';
 
 export { pitlaneVersion };
 import { RunEngine, RunEvents, RunExecutor, RunService } from './runs/index.js';
@@ -97,8 +99,8 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     pubUrl: config.pubUrl,
     readyTimeoutMs: config.readyTimeoutS * 1000,
     imageChecker,
-    jobTypes: {},
-    jobTypeSettings: { baseImages: {}, wheelhouseDir: null },
+    jobTypes: { python3: python3Builder, node: nodeBuilder },
+    jobTypeSettings: { baseImages: {}, wheelhouseDir: join(config.dataDir, 'wheelhouse') },
     onJobsChanged,
     log: logger,
   });
