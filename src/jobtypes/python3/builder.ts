@@ -171,6 +171,12 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function preparePython3(manifest: JobManifest, contextDir: string, settings: JobTypeSettings, wrapperDir: string): Promise<PreparedBuild> {
   const { options, warnings } = parsePython3Options(manifest.jobtype_extra);
+  const port = manifest.runtime_env?.['PORT'];
+  if (port !== undefined && port !== String(WRAPPER_PORT)) {
+    throw new PitlaneError(422, 'RUNTIME_ENV_INVALID', `runtime_env.PORT=${port} would move the python3 wrapper off port ${WRAPPER_PORT}, where Pitlane reaches it`, [
+      { path: 'runtime_env.PORT', message: `the python3 wrapper listens on PORT; leave it unset (or ${WRAPPER_PORT})` },
+    ]);
+  }
   const root = await realpath(contextDir);
 
   // .dockerignore: the job's own, or ours.

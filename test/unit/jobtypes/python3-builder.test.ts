@@ -239,6 +239,15 @@ describe('python3Builder.prepare', () => {
     expect(runtime).toContain(`pitlane.git-commit="${'f'.repeat(40)}"`);
   });
 
+  it('runtime_env.PORT other than 7000 is refused (the wrapper would listen elsewhere)', async () => {
+    const dir = jobDir({ 'adder.py': ADDER });
+    const m = { ...manifest({ entrypoint_path: 'adder.py' }), runtime_env: { PORT: '8080' } };
+    const e = await rejection(python3Builder.prepare(m, dir, SETTINGS));
+    expect(e.code).toBe('RUNTIME_ENV_INVALID');
+    expect(e.details[0]!.path).toBe('runtime_env.PORT');
+    await python3Builder.prepare({ ...m, runtime_env: { PORT: '7000' } }, dir, SETTINGS);
+  });
+
   it('replaces a .pitlane/ directory the job brought, saying so', async () => {
     const dir = jobDir({ 'adder.py': ADDER, '.pitlane/old.txt': 'x' });
     const { warnings } = await python3Builder.prepare(manifest({ entrypoint_path: 'adder.py' }), dir, SETTINGS);

@@ -54,7 +54,7 @@ async function startWrapper(cwd: string, args: string[], env: Record<string, str
       PYTHONDONTWRITEBYTECODE: '1',
       PYTHONUNBUFFERED: '1',
       PORT: String(port),
-      HOST: '127.0.0.1',
+      PITLANE_WRAPPER_HOST: '127.0.0.1',
       JOB_NAME: 'adder',
       JOB_VERSION: '1.0.0',
       JOB_DEPLOYMENT_TIMESTAMP: '1700000000',
@@ -386,7 +386,7 @@ describe.skipIf(!hasPython)('python3 wrapper (host python3)', () => {
       const w = await startWrapper(join(REPO, 'examples/adder'), ['adder.py']);
       const clash = spawnSync(PYTHON, ['-m', 'pitlane_wrapper', 'adder.py'], {
         cwd: join(REPO, 'examples/adder'),
-        env: { ...process.env, PYTHONPATH: WRAPPER, PYTHONDONTWRITEBYTECODE: '1', PORT: String(w.port), HOST: '127.0.0.1' },
+        env: { ...process.env, PYTHONPATH: WRAPPER, PYTHONDONTWRITEBYTECODE: '1', PORT: String(w.port), PITLANE_WRAPPER_HOST: '127.0.0.1' },
         encoding: 'utf8',
         timeout: 10_000,
       });

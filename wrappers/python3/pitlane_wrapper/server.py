@@ -472,7 +472,7 @@ def serve(entrypoint_path: str, class_name: Optional[str], host: str = "0.0.0.0"
     return 0
 
 
-USAGE = "usage: python -m pitlane_wrapper ENTRYPOINT_PATH [ENTRYPOINT_CLASS]  (env PORT, default 7000)"
+USAGE = "usage: python -m pitlane_wrapper ENTRYPOINT_PATH [ENTRYPOINT_CLASS]  (env PORT, default 7000; PITLANE_WRAPPER_HOST, default 0.0.0.0)"
 
 
 def main(argv: List[str]) -> int:
@@ -489,5 +489,5 @@ def main(argv: List[str]) -> int:
     except ValueError:
         print(f"PORT must be a number, not {os.environ.get('PORT')!r}", file=sys.stderr)
         return 2
-    host = os.environ.get("HOST") or "0.0.0.0"
+    host = os.environ.get("PITLANE_WRAPPER_HOST") or "0.0.0.0"
     return serve(entrypoint_path, class_name, host, port)
