@@ -100,7 +100,7 @@ export function registerDeployCommand(program: Command, output: Output, client: 
           final = current;
           break;
         }
-        await sleep(400);
+        await sleep(150);
       }
       if (options.json) output.out(`${JSON.stringify(final, null, 2)}\n`);
       if (!options.json && final.lint && final.lint.length > 0) {

@@ -245,14 +245,19 @@ export class DeploymentPipeline {
     logs.line(`image ${imageId}`);
 
     await deployments.setPhase(deployment.id, 'checking_image');
-    try {
-      const checked = await checkImage(this.deps.imageChecker, imageId, manifest, logs.line);
-      await deployments.setChecks(deployment.id, { imageReport: checked.report, structureTests: checked.structureTests });
-    } catch (error) {
-      const outcome = (error as { outcome?: { report: unknown; structureTests?: unknown } }).outcome;
-      if (outcome) await deployments.setChecks(deployment.id, { imageReport: outcome.report, structureTests: outcome.structureTests });
-      else if (!isPitlaneError(error)) throw new PitlaneError(422, 'IMAGE_REPORT_FAILED', `the image could not be analysed: ${(error as Error).message}`);
-      throw error;
+    // With gates or structure tests the report decides the deployment; without, it is only
+    // information, computed after the version serves so it costs the deployment no time.
+    const gated = manifest.image_checks !== undefined || manifest.structure_tests !== undefined;
+    if (gated) {
+      try {
+        const checked = await checkImage(this.deps.imageChecker, imageId, manifest, logs.line);
+        await deployments.setChecks(deployment.id, { imageReport: checked.report, structureTests: checked.structureTests });
+      } catch (error) {
+        const outcome = (error as { outcome?: { report: unknown; structureTests?: unknown } }).outcome;
+        if (outcome) await deployments.setChecks(deployment.id, { imageReport: outcome.report, structureTests: outcome.structureTests });
+        else if (!isPitlaneError(error)) throw new PitlaneError(422, 'IMAGE_REPORT_FAILED', `the image could not be analysed: ${(error as Error).message}`);
+        throw error;
+      }
     }
 
     await deployments.setPhase(deployment.id, 'provisioning');
@@ -302,5 +307,10 @@ export class DeploymentPipeline {
     for (const containerId of replaced) await target.removeContainer(containerId, 10).catch(() => undefined);
     if (previous && previous.imageId !== imageId) await target.removeImageTag(previous.imageId).catch(() => undefined);
     logs.line(`${manifest.name} ${manifest.version} is serving`);
+    if (!gated) {
+      void checkImage(this.deps.imageChecker, imageId, manifest, () => undefined)
+        .then((checked) => deployments.setChecks(deployment.id, { imageReport: checked.report }))
+        .catch((error: Error) => this.deps.log.warn({ deployment: deployment.id, err: error }, 'image report failed'));
+    }
   }
 }

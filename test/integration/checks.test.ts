@@ -181,8 +181,13 @@ describe('deploy-time lint', () => {
     const id = /deployment ([0-9a-f-]{36})/.exec(deployed.stderr)?.[1];
     expect(id).toBeDefined();
 
-    const done = (await server.api('GET', `/api/v1/deploy/${id}`)).body;
+    // Without gates the report is computed after the version serves: it arrives shortly after.
+    let done = (await server.api('GET', `/api/v1/deploy/${id}`)).body;
     expect(done.status, done.error).toBe('done');
+    for (let i = 0; i < 100 && !done.image_report; i += 1) {
+      await new Promise((r) => setTimeout(r, 200));
+      done = (await server.api('GET', `/api/v1/deploy/${id}`)).body;
+    }
     imageIds.add(done.image_id);
     expect(done.lint.map((f: any) => f.code).sort()).toEqual(['DL3003', 'DL3059', 'DL3059', 'PL1002']);
 
