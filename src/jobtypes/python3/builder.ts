@@ -18,7 +18,10 @@ import { scanRequirements, scanTopLevelClasses } from './source-scan.js';
 /** Context-relative path of the generated Dockerfile. */
 export const PYTHON3_DOCKERFILE = `${PATHS.generatedDir}/Dockerfile`;
 
-/** The `.dockerignore` written when the job has none: VCS data, virtualenvs, caches and build output. */
+/**
+ * The `.dockerignore` written when the job has none: VCS data, virtualenvs and caches. Nothing that
+ * could be the job's own code (no `build/`, `dist/` or `env/`).
+ */
 export const DEFAULT_DOCKERIGNORE = `# Written by Pitlane (python3 job type) because the job directory had no .dockerignore.
 .git
 .hg
@@ -27,7 +30,6 @@ export const DEFAULT_DOCKERIGNORE = `# Written by Pitlane (python3 job type) bec
 **/*.py[cod]
 .venv
 venv
-env
 .tox
 .nox
 .pytest_cache
@@ -36,9 +38,6 @@ env
 .coverage
 htmlcov
 *.egg-info
-build
-dist
-node_modules
 `;
 
 /** Lines appended to a job's own `.dockerignore` when it would leave out Pitlane's `.pitlane/` directory. */
