@@ -28,6 +28,12 @@ import { PINNED_TYPESCRIPT } from './project.js';
 /** Where things live in the image. */
 export const PATHS = {
   app: '/app',
+  /**
+   * The dependency stage's directory. Not `/app`: the legacy builder takes the newest cached layer
+   * that matches, so stages starting with the same instructions could lead it into another stage's
+   * chain and miss the `npm ci --omit=dev` layer.
+   */
+  deps: '/deps',
   wrapper: '/opt/pitlane/wrapper',
   /** Context-relative directory of Pitlane's generated files. */
   generatedDir: '.pitlane',
@@ -96,7 +102,7 @@ export function renderNodeDockerfile(input: NodeDockerfileInput): string {
   const copyDeps = `COPY ${input.dependencyFiles.join(' ')} ./`;
   const clean = 'npm cache clean --force';
   if (hasDeps) {
-    push('', `FROM ${input.baseImage} AS deps`, `WORKDIR ${PATHS.app}`);
+    push('', `FROM ${input.baseImage} AS deps`, `WORKDIR ${PATHS.deps}`);
     push(`# ${input.lockfile ? 'package.json and the lockfile' : 'package.json'} alone: a code-only change keeps the cached install below.`);
     push(copyDeps);
     push(run([`${input.lockfile ? 'npm ci' : 'npm install'} --omit=dev --no-audit --no-fund`, clean, 'mkdir -p node_modules']));
@@ -122,7 +128,7 @@ export function renderNodeDockerfile(input: NodeDockerfileInput): string {
 
   push('', `FROM ${input.baseImage} AS runtime`, 'ENV NODE_ENV=production', `WORKDIR ${PATHS.app}`);
   push(`COPY ${PATHS.generatedDir}/wrapper/ ${PATHS.wrapper}/`);
-  if (hasDeps) push(`COPY --from=deps ${PATHS.app}/node_modules/ ./node_modules/`);
+  if (hasDeps) push(`COPY --from=deps ${PATHS.deps}/node_modules/ ./node_modules/`);
   push(`COPY --from=${codeStage} ${PATHS.app}/ ./`);
   push(`USER ${JOB_UID}:${JOB_UID}`);
   push(`EXPOSE ${WRAPPER_PORT}`);

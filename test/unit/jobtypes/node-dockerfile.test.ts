@@ -68,15 +68,15 @@ describe('renderNodeDockerfile: shape', () => {
     expect([...s.keys()]).toEqual(['deps', 'source', 'runtime']);
     expect(s.get('deps')).toEqual([
       'FROM node:24-slim AS deps',
-      'WORKDIR /app',
+      'WORKDIR /deps',
       'COPY package.json package-lock.json .npmrc ./',
       'RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && mkdir -p node_modules',
     ]);
     // .npmrc (registry credentials) never reaches the runtime image.
     expect(s.get('source')).toContain('RUN rm -rf .pitlane .dockerignore .npmrc && chmod -R a+rX .');
     const runtime = s.get('runtime')!;
-    expect(runtime.indexOf('COPY --from=deps /app/node_modules/ ./node_modules/')).toBeLessThan(runtime.indexOf('COPY --from=source /app/ ./'));
-    expect(runtime.indexOf('COPY .pitlane/wrapper/ /opt/pitlane/wrapper/')).toBeLessThan(runtime.indexOf('COPY --from=deps /app/node_modules/ ./node_modules/'));
+    expect(runtime.indexOf('COPY --from=deps /deps/node_modules/ ./node_modules/')).toBeLessThan(runtime.indexOf('COPY --from=source /app/ ./'));
+    expect(runtime.indexOf('COPY .pitlane/wrapper/ /opt/pitlane/wrapper/')).toBeLessThan(runtime.indexOf('COPY --from=deps /deps/node_modules/ ./node_modules/'));
   });
 
   it('without a lockfile: npm install --omit=dev', () => {
