@@ -37,8 +37,8 @@ export const NODE_DOCKERFILE = `${PATHS.generatedDir}/Dockerfile`;
 /** The wrapper shipped with Pitlane: `wrappers/node/` at the package root (from `src/` and from `dist/`). */
 export const DEFAULT_NODE_WRAPPER_DIR = fileURLToPath(new URL('../../../wrappers/node/', import.meta.url));
 
-/** Files of the wrapper copied into the image. */
-const WRAPPER_FILE = /\.(mjs|json|md)$/;
+/** Files of the wrapper copied into the image (what runs: no README). */
+const WRAPPER_FILE = /\.(mjs|json)$/;
 
 /** Where Pitlane's own files start in `.dockerignore` (a second prepare replaces the block). */
 const DOCKERIGNORE_MARK = '# --- added by Pitlane (node job type) ---';

@@ -81,7 +81,8 @@ describe('nodeBuilder.prepare: generated files', () => {
     expect(prepared).toEqual({ dockerfilePath: '.pitlane/Dockerfile', port: 7000, readinessPath: '/ready', warnings: [] });
     expect(NODE_DOCKERFILE).toBe('.pitlane/Dockerfile');
     expect(readdirSync(join(dir, '.pitlane')).sort()).toEqual(['Dockerfile', 'tsconfig.json', 'wrapper']);
-    expect(readdirSync(join(dir, '.pitlane/wrapper')).sort()).toEqual(['job.mjs', 'metrics.mjs', 'openapi.mjs', 'package.json', 'server.mjs'].concat(existsSync(join(DEFAULT_NODE_WRAPPER_DIR, 'README.md')) ? ['README.md'] : []).sort());
+    expect(readdirSync(join(dir, '.pitlane/wrapper')).sort()).toEqual(['job.mjs', 'metrics.mjs', 'openapi.mjs', 'package.json', 'server.mjs']);
+    expect(existsSync(join(DEFAULT_NODE_WRAPPER_DIR, 'README.md'))).toBe(true);
     const dockerfile = readFileSync(join(dir, '.pitlane/Dockerfile'), 'utf8');
     expect(dockerfile).toContain('FROM node:24-slim AS deps');
     expect(dockerfile).toContain('RUN ./node_modules/.bin/tsc --project .pitlane/tsconfig.json');
