@@ -322,6 +322,38 @@ describe('node job type on the Docker engine', () => {
     });
   });
 
+  describe('TypeScript without package.json (typescript@5.9.3 installed by the build)', () => {
+    let source: string;
+    beforeAll(async () => {
+      source = await tempDir('pitlane-node-src-');
+      await writeFile(join(source, 'helper.ts'), 'export const twice = (n: number): number => n * 2;\n');
+      await writeFile(
+        join(source, 'job.ts'),
+        "import { twice } from './helper.ts';\nexport function perform({ n }: { n: number }): number {\n  return twice(n);\n}\nconst unused: string = 1;\n",
+      );
+    });
+
+    it('compiles without type checking (CommonJS, no package.json) and serves perform', async () => {
+      const tag = `${TAG_PREFIX}-plain-ts:1.0.0`;
+      const { dir, prepared } = await prepare(source, manifest('plain-ts', { entrypoint_path: 'job.ts' }));
+      const built = await build(dir, prepared, tag);
+      expect(step(built.output, 'npm install --global')).toMatch(/added 1 package|Using cache/);
+      const r = await run(tag, 'plain-ts');
+      await untilReady(r);
+      expect(await call(r, '/api/v1/perform', { n: 21 })).toEqual({ status: 200, json: 42 });
+      expect((await shell(tag, 'ls -A /app')).trim().split('\n').sort()).toEqual(['helper.js', 'helper.js.map', 'helper.ts', 'job.js', 'job.js.map', 'job.ts']);
+    });
+
+    it('typecheck: true makes the type error fail the build', async () => {
+      const { dir, prepared } = await prepare(source, manifest('plain-ts', { entrypoint_path: 'job.ts', typecheck: true }));
+      const failure = await build(dir, prepared, `${TAG_PREFIX}-plain-ts:1.0.1`).then(
+        () => '',
+        (error: Error) => error.message,
+      );
+      expect(failure).toMatch(/job\.ts\(5,7\): error TS2322: Type 'number' is not assignable to type 'string'/);
+    });
+  });
+
   describe('bad input', () => {
     it('a module that throws while loading: /live 500 with the error, /ready 500, the error in the logs', async () => {
       const tag = `${TAG_PREFIX}-throws:1.0.0`;
