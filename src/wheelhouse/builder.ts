@@ -28,7 +28,7 @@ import tarFs from 'tar-fs';
 import { extractArchive, type ExtractLimits } from '../build/archive.js';
 import { PitlaneError, type ErrorDetail } from '../errors.js';
 import { LineSplitter } from '../infra/docker/log-lines.js';
-import { isWheelFilename } from './names.js';
+import { isWheelFilename, parseWheelFilename } from './names.js';
 import { copyWheelsForBuild, type Wheelhouse, type WheelRecord } from './store.js';
 
 /** Default base of the builder image. */
@@ -445,6 +445,13 @@ export async function buildWheels(input: WheelBuildInput, engine: WheelBuildEngi
     for (const file of files) {
       if (!isWheelFilename(file)) {
         note(`ignoring ${file} in /out: not a wheel filename`);
+        continue;
+      }
+      if (parseWheelFilename(file).project === 'unknown') {
+        // What setuptools names a package whose metadata it could not read: never worth keeping.
+        const message = `${file} has no real name or version: the build could not read the package's metadata (check its pyproject.toml or setup.py)`;
+        result.rejected.push({ filename: file, code: 'WHEEL_METADATA_MISSING', message });
+        note(`refused ${message}`);
         continue;
       }
       try {

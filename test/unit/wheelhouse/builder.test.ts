@@ -147,6 +147,15 @@ describe('buildWheels (fake engine)', () => {
     expect(result.rejected).toMatchObject([{ filename: liar.filename, code: 'WHEEL_MISMATCH' }]);
   });
 
+  it('refuses the UNKNOWN-0.0.0 wheel setuptools makes when it cannot read a package\'s metadata', async () => {
+    const engine = new FakeEngine();
+    engine.next = { wheels: [makeWheel('UNKNOWN', '0.0.0')] };
+    const wheelhouse = await house();
+    const result = await buildWheels({ requirements: './x' }, engine, wheelhouse);
+    expect(result.rejected).toMatchObject([{ filename: 'UNKNOWN-0.0.0-py3-none-any.whl', code: 'WHEEL_METADATA_MISSING' }]);
+    expect(wheelhouse.list()).toEqual([]);
+  });
+
   it('times out and cancels', async () => {
     const engine = new FakeEngine();
     engine.next = { hang: true };
