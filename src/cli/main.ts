@@ -9,6 +9,7 @@ import { registerDeployCommand } from './deploy-command.js';
 import { registerExecCommand } from './exec-command.js';
 import { registerJobCommands } from './job-commands.js';
 import { registerLintCommand } from './lint-command.js';
+import { registerInitCommand } from './init-command.js';
 import { registerImageCommands } from './image-commands.js';
 import { CliExit, printError, processOutput, type Output } from './output.js';
 import { registerRunCommands } from './run-commands.js';
@@ -32,6 +33,7 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (w
   registerRunCommands(program, output, client);
   registerExecCommand(program, output, env, setExit);
   registerLintCommand(program, output);
+  registerInitCommand(program, output);
   registerImageCommands(program, output);
   return program;
 }

@@ -69,6 +69,17 @@ class LogWriter {
   }
 }
 
+/** A failure as one line for the deployment record: the message plus the fields or lines it names. */
+export function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (!isPitlaneError(error) || error.details.length === 0) return error.message;
+  const notes = error.details
+    .filter((d) => d.path || d.line)
+    .map((d) => `${[d.path, d.line !== undefined ? `line ${d.line}` : ''].filter(Boolean).join(' ')}: ${d.message}`)
+    .filter((note) => !error.message.includes(note));
+  return notes.length > 0 ? `${error.message} (${notes.slice(0, 5).join('; ')})` : error.message;
+}
+
 /** Runs deployments. One instance serves all workers of a process. */
 export class DeploymentPipeline {
   constructor(private readonly deps: PipelineDependencies) {}
@@ -94,7 +105,7 @@ export class DeploymentPipeline {
       await deployments.finish(deployment.id, { status: 'done' });
       log.info({ deployment: deployment.id, job: deployment.jobName, version: deployment.jobVersion }, 'deployment done');
     } catch (error) {
-      const message = isPitlaneError(error) || error instanceof Error ? error.message : String(error);
+      const message = describeFailure(error);
       logs.line(`ERROR: ${message}`);
       await logs.flush();
       for (const containerId of created) await this.deps.target.removeContainer(containerId, 2).catch(() => undefined);

@@ -27,6 +27,19 @@ export async function answersHttp(host: string, port: number, timeoutMs: number,
   }
 }
 
+/** The `error` a wrapper's `GET /live` reports with a 500 (failed start), or undefined. */
+export async function liveError(host: string, port: number): Promise<string | undefined> {
+  try {
+    const response = await request(`http://${host}:${port}/live`, { headersTimeout: 1000, bodyTimeout: 1000, signal: AbortSignal.timeout(1000) });
+    const text = await response.body.text();
+    if (response.statusCode < 500) return undefined;
+    const body = JSON.parse(text) as { error?: unknown };
+    return typeof body.error === 'string' && body.error !== '' ? body.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Polls a replica until it answers, its container stops, or `timeoutMs` passes.
  * @param logLines how many of the container's last output lines to quote in a failure reason.
@@ -54,8 +67,13 @@ export async function waitUntilReady(
         reason: `the container exited with code ${state.exitCode ?? 'unknown'} before it answered on port ${port}${await lastLogs()}`,
       };
     }
-    if (state.state === 'running' && state.host && state.port && (await answersHttp(state.host, state.port, 1000, options.readinessPath ?? null))) {
-      return { ready: true, host: state.host, port: state.port };
+    if (state.state === 'running' && state.host && state.port) {
+      if (await answersHttp(state.host, state.port, 1000, options.readinessPath ?? null)) return { ready: true, host: state.host, port: state.port };
+      if (options.readinessPath) {
+        // Wrapper job types report a failed start (the user's class did not construct) on /live.
+        const failure = await liveError(state.host, state.port);
+        if (failure) return { ready: false, reason: `the job failed to start: ${failure}` };
+      }
     }
     if (Date.now() >= deadline) {
       return {
