@@ -5,10 +5,11 @@
  * queued or running when the process stopped is marked failed at the next start.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { PitlaneError, isPitlaneError, type ErrorDetail } from '../errors.js';
 import { buildWheels, checkRequirements, type WheelBuildEngine, type WheelBuildInput } from './builder.js';
 import { writeFileDurably, type Wheelhouse } from './store.js';
@@ -61,7 +62,8 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Stored, logged, one-at-a-time wheel builds. Call {@link init} once. */
 export class WheelBuildService {
   readonly dir: string;
-  private readonly queue: { id: string; input: WheelBuildInput }[] = [];
+  /** Waiting builds; `sourceArchive` is then the path of the stored upload. */
+  private readonly queue: { id: string; input: Omit<WheelBuildInput, 'sourceArchive'> & { sourceArchive?: string } }[] = [];
   private readonly records = new Map<string, WheelBuildRecord>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private running: { id: string; controller: AbortController; done: Promise<void> } | undefined;
@@ -75,6 +77,10 @@ export class WheelBuildService {
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     for (const name of await readdir(this.dir)) {
+      if (name.endsWith('.source')) {
+        await rm(join(this.dir, name), { force: true });
+        continue;
+      }
       if (!name.endsWith('.json') || name.startsWith('.')) continue;
       const record = await this.read(name.slice(0, -5)).catch(() => undefined);
       if (!record || TERMINAL.includes(record.status)) continue;
@@ -88,6 +94,10 @@ export class WheelBuildService {
 
   private recordPath(id: string): string {
     return join(this.dir, `${id}.json`);
+  }
+
+  private sourcePath(id: string): string {
+    return join(this.dir, `${id}.source`);
   }
 
   private logPath(id: string): string {
@@ -127,9 +137,18 @@ export class WheelBuildService {
       wheels_rejected: [],
       error: null,
     };
+    // A waiting build keeps its uploaded sources on disk, not in memory.
+    type Queued = (typeof this.queue)[number]['input'];
+    let queued: Queued = { requirements, ...(input.localPaths ? { localPaths: input.localPaths } : {}) };
+    if (input.sourceArchive) {
+      const path = this.sourcePath(record.id);
+      if (Buffer.isBuffer(input.sourceArchive)) await writeFile(path, input.sourceArchive);
+      else await pipeline(input.sourceArchive, createWriteStream(path));
+      queued = { ...queued, sourceArchive: path };
+    }
     await this.save(record);
     const snapshot = structuredClone(record);
-    this.queue.push({ id: record.id, input: { ...input, requirements } });
+    this.queue.push({ id: record.id, input: queued });
     this.pump();
     return snapshot;
   }
@@ -150,7 +169,8 @@ export class WheelBuildService {
     this.running = { id: next.id, controller, done };
   }
 
-  private async execute(id: string, input: WheelBuildInput, signal: AbortSignal): Promise<void> {
+  private async execute(id: string, queued: Omit<WheelBuildInput, 'sourceArchive'> & { sourceArchive?: string }, signal: AbortSignal): Promise<void> {
+    const input: WheelBuildInput = { ...queued, sourceArchive: queued.sourceArchive ? createReadStream(queued.sourceArchive) : undefined };
     const record = this.records.get(id) ?? (await this.read(id));
     record.status = 'running';
     record.started_at = new Date().toISOString();
@@ -201,6 +221,7 @@ export class WheelBuildService {
         : { code: 'INTERNAL', message: `the build failed: ${(error as Error).message}`, details: [] };
       onLog(`[pitlane] build failed: ${record.error.message}`);
     } finally {
+      if (queued.sourceArchive) await rm(queued.sourceArchive, { force: true });
       await new Promise<void>((resolve) => logFile.end(resolve));
       record.finished_at = new Date().toISOString();
       record.duration_ms = Date.parse(record.finished_at) - Date.parse(record.started_at ?? record.finished_at);

@@ -215,6 +215,25 @@ describe('WheelBuildService', () => {
     expect((await again.list()).map((b) => b.id)).toEqual([started.id]);
   });
 
+  it('keeps a waiting build\'s uploaded sources on disk and removes them after the build', async () => {
+    const wheelhouse = await house();
+    const engine = new FakeEngine();
+    engine.next = { hang: true };
+    const service = new WheelBuildService({ wheelhouse, engine });
+    await service.init();
+    const first = await service.start({ requirements: 'a' });
+    const second = await service.start({ requirements: './pkg', sourceArchive: await tarGz({ 'pkg/setup.py': 'print(2)' }) });
+    expect(readdirSync(service.dir)).toContain(`${second.id}.source`);
+    engine.next = {};
+    // Cancel the first (hanging) build so the second one runs.
+    const running = (service as unknown as { running?: { controller: AbortController } }).running;
+    running?.controller.abort();
+    await service.wait(first.id);
+    await service.wait(second.id);
+    expect(engine.runs[1]?.context.get('src/pkg/setup.py')?.toString()).toBe('print(2)');
+    expect(readdirSync(service.dir).filter((n) => n.endsWith('.source'))).toEqual([]);
+  });
+
   it('runs builds one at a time and records failures with their code', async () => {
     const wheelhouse = await house();
     const engine = new FakeEngine();
