@@ -254,7 +254,7 @@ describe('node job type on the Docker engine', () => {
       const [who, app, modules, rest] = listing.split('---\n');
       expect(listing.split('---\n')).toHaveLength(4);
       expect(who).toBe('0\n');
-      expect(app!.trim().split('\n').sort()).toEqual(['adder.js', 'adder.js.map', 'adder.ts', 'job.yaml', 'node_modules', 'package-lock.json', 'package.json', 'tsconfig.json']);
+      expect(app!.trim().split('\n').sort()).toEqual(['README.md', 'adder.js', 'adder.js.map', 'adder.ts', 'job.yaml', 'node_modules', 'package-lock.json', 'package.json', 'tsconfig.json']);
       expect(modules!.trim()).toBe(''); // typescript is a dev dependency
       expect(rest!.trim().split('\n')).toEqual(['job.mjs', 'metrics.mjs', 'openapi.mjs', 'package.json', 'server.mjs', 'no-build-tools', 'no-npm-cache']);
       const base = await docker.getImage(BASE).inspect();

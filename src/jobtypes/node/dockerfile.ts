@@ -14,10 +14,11 @@
  *   dependencies, Pitlane's `.pitlane/`, `.dockerignore` and `.npmrc` are removed.
  * - `source` stage (JavaScript entrypoints): the job directory minus `.pitlane/`, `.dockerignore`
  *   and `.npmrc`.
- * - `runtime` stage: the slim base, `NODE_ENV=production`, the wrapper, the production
- *   node_modules, the code (root-owned, world-readable), a numeric non-root `USER`,
- *   `EXPOSE 7000`, `STOPSIGNAL SIGTERM`, labels with job, version and commit, `CMD` in JSON form.
- *   No compilers, no npm cache, no dev dependencies.
+ * - `runtime` stage: the slim base, `NODE_ENV=production`, `EXPOSE 7000`, `STOPSIGNAL SIGTERM`,
+ *   a numeric non-root `USER`, `CMD` in JSON form (all before the code, so a code-only rebuild
+ *   does not re-run them), then the wrapper, the production node_modules, the code (root-owned,
+ *   world-readable) and the labels with job, version and commit. No compilers, no npm cache, no
+ *   dev dependencies.
  *
  * No BuildKit syntax (no cache mounts, no `--chmod`): the engine may use the legacy builder, so
  * the npm cache is cleaned in the layer that filled it instead.
@@ -127,12 +128,16 @@ export function renderNodeDockerfile(input: NodeDockerfileInput): string {
   }
 
   push('', `FROM ${input.baseImage} AS runtime`, 'ENV NODE_ENV=production', `WORKDIR ${PATHS.app}`);
+  // Metadata that does not change with the code first: a code-only rebuild re-runs only the
+  // COPY of the code and the labels below it (each legacy-builder step costs a container).
+  push(`EXPOSE ${WRAPPER_PORT}`);
+  push('STOPSIGNAL SIGTERM');
+  push(`USER ${JOB_UID}:${JOB_UID}`);
+  const cmd = ['node', ...(ts ? ['--enable-source-maps'] : []), `${PATHS.wrapper}/server.mjs`, posix.join(PATHS.app, runtimeEntrypoint(input.entrypointPath))];
+  push(`CMD ${JSON.stringify(cmd).replace(/","/g, '", "')}`);
   push(`COPY ${PATHS.generatedDir}/wrapper/ ${PATHS.wrapper}/`);
   if (hasDeps) push(`COPY --from=deps ${PATHS.deps}/node_modules/ ./node_modules/`);
   push(`COPY --from=${codeStage} ${PATHS.app}/ ./`);
-  push(`USER ${JOB_UID}:${JOB_UID}`);
-  push(`EXPOSE ${WRAPPER_PORT}`);
-  push('STOPSIGNAL SIGTERM');
   const labels: Array<[string, string]> = [
     ['pitlane.job', input.jobName],
     ['pitlane.version', input.jobVersion],
@@ -140,8 +145,6 @@ export function renderNodeDockerfile(input: NodeDockerfileInput): string {
   ];
   if (input.commit) labels.push(['pitlane.git-commit', input.commit], ['org.opencontainers.image.revision', input.commit]);
   push(`LABEL ${labels.map(([k, v]) => `${k}=${quote(v)}`).join(' \\\n      ')}`);
-  const cmd = ['node', ...(ts ? ['--enable-source-maps'] : []), `${PATHS.wrapper}/server.mjs`, posix.join(PATHS.app, runtimeEntrypoint(input.entrypointPath))];
-  push(`CMD ${JSON.stringify(cmd).replace(/","/g, '", "')}`);
   return `${out.join('\n')}\n`;
 }
 
