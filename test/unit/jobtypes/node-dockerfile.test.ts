@@ -200,6 +200,7 @@ describe('renderNodeTsconfig', () => {
       noCheck: true,
       noEmitOnError: false,
       types: [],
+      lib: ['es2022'],
       rewriteRelativeImportExtensions: true,
       allowImportingTsExtensions: true,
     });
@@ -210,6 +211,7 @@ describe('renderNodeTsconfig', () => {
     expect(config.extends).toBe('../tsconfig.json');
     expect(config.compilerOptions.noCheck).toBeUndefined();
     expect(config.compilerOptions.types).toBeUndefined();
+    expect(config.compilerOptions.lib).toBeUndefined();
     expect(config.compilerOptions.noEmitOnError).toBe(true);
     expect(config.compilerOptions.target).toBeUndefined();
   });
