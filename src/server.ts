@@ -21,6 +21,7 @@ import { LeaseWorkers } from './queue/index.js';
 import { pitlaneVersion } from './version.js';
 import { python3Builder } from './jobtypes/python3/index.js';
 import { nodeBuilder } from './jobtypes/node/index.js';
+import { DockerWheelBuildEngine, Wheelhouse, WheelBuildService } from './wheelhouse/index.js';
 
 export { pitlaneVersion };
 import { RunEngine, RunEvents, RunExecutor, RunService } from './runs/index.js';
@@ -70,6 +71,10 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     await db.destroy();
     throw new Error(`the Docker engine does not answer (${(error as Error).message}); run scripts/setup/ensure-docker.sh`);
   }
+  const wheelhouse = new Wheelhouse(join(config.dataDir, 'wheelhouse'), { maxWheelBytes: config.maxUploadBytes, log: (m) => logger.warn(m) });
+  await wheelhouse.init();
+  const wheelBuilds = new WheelBuildService({ wheelhouse, engine: new DockerWheelBuildEngine({ docker, installationId }), workDir, log: (m) => logger.warn(m) });
+  await wheelBuilds.init();
   const target = new DockerTarget({ docker, access: config.dockerAccess, networkName: config.dockerNetwork, installationId });
 
   const imageChecker = new DockerImageChecker(docker);
@@ -100,7 +105,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     readyTimeoutMs: config.readyTimeoutS * 1000,
     imageChecker,
     jobTypes: { python3: python3Builder, node: nodeBuilder },
-    jobTypeSettings: { baseImages: {}, wheelhouseDir: join(config.dataDir, 'wheelhouse') },
+    jobTypeSettings: { baseImages: {}, wheelhouseDir: wheelhouse.dir },
     onJobsChanged,
     log: logger,
   });
@@ -196,6 +201,8 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     runs,
     runEvents,
     imageChecker,
+    wheelhouse,
+    wheelBuilds,
     maxDockerfileBytes: config.maxDockerfileBytes,
     verifier,
     maxUploadBytes: config.maxUploadBytes,
@@ -232,6 +239,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
       clearInterval(runJanitor);
       runExecutor.detachAll();
       await Promise.all([workers.stop(), runWorkers.stop()]);
+      await wheelBuilds.close();
       await app.close();
       await gateway.close();
       await db.destroy();

@@ -18,6 +18,8 @@ import { registerJobRoutes } from './job-routes.js';
 import { registerRunRoutes } from './run-routes.js';
 import { registerLintRoutes } from './lint-routes.js';
 import { registerImageRoutes } from './image-routes.js';
+import { isOpenWheelPath, registerWheelRoutes } from './wheel-routes.js';
+import type { Wheelhouse, WheelBuildService } from '../wheelhouse/index.js';
 import type { ImageChecker } from '../deploy/index.js';
 import type { RunEvents, RunService } from '../runs/index.js';
 import type { RunRepository } from '../store/index.js';
@@ -33,6 +35,8 @@ export interface ApiDependencies {
   runs: RunRepository;
   runEvents: RunEvents;
   imageChecker: ImageChecker;
+  wheelhouse: Wheelhouse;
+  wheelBuilds: WheelBuildService;
   /** Largest Dockerfile accepted for a run, in bytes. */
   maxDockerfileBytes: number;
   verifier: AdminTokenVerifier;
@@ -74,7 +78,8 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
   void app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 2, fields: 20, fieldSize: 2 * 1024 * 1024 } });
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (OPEN_PATHS.has(path)) return;
+    // The wheel index is read-only and open: pip cannot send Pitlane's bearer token.
+    if (OPEN_PATHS.has(path) || isOpenWheelPath(request.method, path)) return;
     if (!deps.verifier.verifyHeaders(request.headers)) {
       await reply.status(401).send({
         error: { code: 'UNAUTHENTICATED', message: 'a valid token is required (Authorization: Bearer <token> or X-Racetrack-Auth)', details: [] },
@@ -101,6 +106,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
     registerJobRoutes(scope, { service: deps.service, jobs: deps.jobs, target: deps.target });
     registerLintRoutes(scope, deps.maxDockerfileBytes);
     registerImageRoutes(scope, deps.imageChecker);
+    registerWheelRoutes(scope, { wheelhouse: deps.wheelhouse, builds: deps.wheelBuilds, maxSourceBytes: deps.maxUploadBytes });
     registerRunRoutes(scope, { service: deps.runService, runs: deps.runs, events: deps.runEvents, maxDockerfileBytes: deps.maxDockerfileBytes });
   });
   return app as unknown as FastifyInstance;

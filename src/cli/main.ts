@@ -10,6 +10,7 @@ import { registerExecCommand } from './exec-command.js';
 import { registerJobCommands } from './job-commands.js';
 import { registerLintCommand } from './lint-command.js';
 import { registerInitCommand } from './init-command.js';
+import { registerWheelCommands } from './wheel-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { CliExit, printError, processOutput, type Output } from './output.js';
 import { registerRunCommands } from './run-commands.js';
@@ -34,6 +35,7 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (w
   registerExecCommand(program, output, env, setExit);
   registerLintCommand(program, output);
   registerInitCommand(program, output);
+  registerWheelCommands(program, output, client);
   registerImageCommands(program, output);
   return program;
 }

@@ -13,8 +13,6 @@ import { buffer } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import tar from 'tar-stream';
-import { FormData } from 'undici';
 import { toApiError, type PitlaneClient } from './client.js';
 import { CliExit, table, type Output } from './output.js';
 
@@ -89,6 +87,7 @@ export function localRequirements(text: string, baseDir: string, extra: string[]
 
 /** Packs directories as one tar.gz, each under its base name (VCS and cache directories left out, symlinks kept as links). */
 export async function packSources(dirs: Map<string, string>): Promise<Buffer> {
+  const { default: tar } = await import('tar-stream');
   const pack = tar.pack();
   const walk = (absolute: string, name: string): void => {
     const info = lstatSync(absolute);

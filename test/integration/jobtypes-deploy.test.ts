@@ -3,13 +3,13 @@
  * deploys, calls through the gateway (stdin input), the wrapper contract behind the gateway,
  * Racetrack's adder sample, and bad input failing at the right step.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PitlaneProcess, removeJobContainers } from './helpers/pitlane.js';
+import { PitlaneProcess, REPO_ROOT, removeJobContainers } from './helpers/pitlane.js';
 
-const JOBS = ['init-py', 'init-node', 'init-dp', 'adder', 'adder-node', 'bad-py'];
+const JOBS = ['greeter', 'init-py', 'init-node', 'init-dp', 'adder', 'adder-node', 'bad-py'];
 const server = new PitlaneProcess({ PITLANE_READY_TIMEOUT_S: '30' });
 const work = mkdtempSync(join(tmpdir(), 'pitlane-jobtypes-'));
 
@@ -68,6 +68,38 @@ describe('the wrapper contract behind the gateway', () => {
     expect((await server.api('POST', `${base}/api/v1/perform`, [1, 2])).status).toBe(400);
     expect((await server.api('GET', `${base}/live`)).body.live).toBe(true);
     expect((await server.api('GET', `${base}/health`)).status).toBe(200);
+  });
+});
+
+describe('the wheelhouse', () => {
+  it('builds a python3 job whose requirements resolve only from the wheelhouse (no PyPI here)', async () => {
+    const uploaded = await server.cli(['wheels', 'upload', join(REPO_ROOT, 'test/fixtures/wheels/Pitlane.Greet-0.1.0-py3-none-any.whl')]);
+    expect(uploaded.code, uploaded.stderr).toBe(0);
+    const listed = JSON.parse((await server.cli(['wheels', 'list', '--json'])).stdout);
+    expect(JSON.stringify(listed)).toContain('Pitlane.Greet-0.1.0-py3-none-any.whl');
+    const dir = join(work, 'greeter');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'job.yaml'), 'name: greeter\nowner_email: a@example.com\njobtype: python3\nversion: 1.0.0\njobtype_extra:\n  entrypoint_path: job.py\n  requirements_path: requirements.txt\n');
+    writeFileSync(join(dir, 'requirements.txt'), 'pitlane-greet==0.1.0\n');
+    writeFileSync(join(dir, 'job.py'), 'from pitlane_greet import greet\n\n\nclass Greeter:\n    def perform(self, name: str) -> str:\n        return greet(name)\n');
+    const deployed = await server.cli(['deploy', dir]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect((await server.api('POST', '/pub/job/greeter/latest/api/v1/perform', { name: 'pit' })).body).toBe('Hello, pit!');
+    const index = await server.api('GET', '/wheels/simple/pitlane-greet/', undefined, null);
+    expect(index.status).toBe(200);
+    expect(String(index.body)).toContain('Pitlane.Greet-0.1.0-py3-none-any.whl#sha256=');
+  });
+
+  it('fails a python3 deployment whose requirement the wheelhouse cannot satisfy, at the build step', async () => {
+    const dir = join(work, 'greeter-missing');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'job.yaml'), 'name: greeter\nowner_email: a@example.com\njobtype: python3\nversion: 2.0.0\njobtype_extra:\n  entrypoint_path: job.py\n  requirements_path: requirements.txt\n');
+    writeFileSync(join(dir, 'requirements.txt'), 'no-such-package-anywhere==9.9\n');
+    writeFileSync(join(dir, 'job.py'), 'class Greeter:\n    def perform(self) -> int:\n        return 1\n');
+    const deployed = await server.cli(['deploy', dir]);
+    expect(deployed.code).toBe(1);
+    expect(deployed.stderr).toMatch(/no-such-package-anywhere/);
+    expect(deployed.stderr).toMatch(/build failed/);
   });
 });
 
