@@ -71,13 +71,12 @@ interface Built {
 }
 
 /** `docker build` of the prepared context (legacy builder, plain output). Rejects with the output when the build fails. */
-async function build(dir: string, prepared: PreparedBuild, tag: string, options: { nocache?: boolean } = {}): Promise<Built> {
+async function build(dir: string, prepared: PreparedBuild, tag: string): Promise<Built> {
   tags.add(tag);
   const t0 = Date.now();
   const stream = await docker.buildImage(packContext(dir, prepared.dockerfilePath) as unknown as NodeJS.ReadableStream, {
     t: tag,
     dockerfile: prepared.dockerfilePath,
-    nocache: options.nocache ?? false,
     rm: true,
     forcerm: true,
     labels: { [LABEL]: 'true' },
@@ -213,11 +212,21 @@ describe('node job type on the Docker engine', () => {
     const commit = 'c'.repeat(40);
     let r: Running;
     let cold: Built;
+    let coldSource: string;
     beforeAll(async () => {
-      const { dir, prepared } = await prepare(join(REPO_ROOT, 'examples/adder-node'), manifest('adder-node', { entrypoint_path: 'adder.ts' }), { commit });
+      // Cold for this job: a description unique to this run changes package.json, so both npm ci
+      // steps and everything after them run (earlier runs left their layers in the cache). Not
+      // `nocache`: that would leave duplicate copies of the shared first layers (WORKDIR), and the
+      // legacy builder, which follows the newest match, would then miss other jobs' cached layers once.
+      const source = (coldSource = await tempDir('pitlane-node-src-'));
+      await cp(join(REPO_ROOT, 'examples/adder-node'), source, { recursive: true });
+      const pkg = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(join(source, 'package.json'), `${JSON.stringify({ ...pkg, description: `run ${Date.now()}-${Math.random()}` }, null, 2)}\n`);
+      const { dir, prepared } = await prepare(source, manifest('adder-node', { entrypoint_path: 'adder.ts' }), { commit });
       expect(prepared).toEqual({ dockerfilePath: '.pitlane/Dockerfile', port: 7000, readinessPath: '/ready', warnings: [] });
-      // Cold: nothing from the cache, every step runs (npm ci twice, tsc).
-      cold = await build(dir, prepared, tag, { nocache: true });
+      cold = await build(dir, prepared, tag);
+      expect(step(cold.output, 'npm ci --omit=dev')).not.toContain('Using cache');
+      expect(step(cold.output, 'npm ci --no-audit')).toContain('added 1 package');
       r = await run(tag, 'adder-node');
       await untilReady(r);
     });
@@ -258,7 +267,7 @@ describe('node job type on the Docker engine', () => {
       expect(modules!.trim()).toBe(''); // typescript is a dev dependency
       expect(rest!.trim().split('\n')).toEqual(['job.mjs', 'metrics.mjs', 'openapi.mjs', 'package.json', 'server.mjs', 'no-build-tools', 'no-npm-cache']);
       const base = await docker.getImage(BASE).inspect();
-      console.log(`[node] ${tag}: ${mb(info.Size)} (base ${BASE} ${mb(base.Size)}, +${((info.Size - base.Size) / 1e3).toFixed(0)} kB); cold build (no cache) ${cold.ms} ms`);
+      console.log(`[node] ${tag}: ${mb(info.Size)} (base ${BASE} ${mb(base.Size)}, +${((info.Size - base.Size) / 1e3).toFixed(0)} kB); cold build (new package.json) ${cold.ms} ms`);
       expect(info.Size - base.Size).toBeLessThan(500_000);
     });
 
@@ -274,7 +283,7 @@ describe('node job type on the Docker engine', () => {
 
     it('a one-line code change rebuilds with both npm ci steps from the cache', async () => {
       const source = await tempDir('pitlane-node-src-');
-      await cp(join(REPO_ROOT, 'examples/adder-node'), source, { recursive: true });
+      await cp(coldSource, source, { recursive: true });
       const code = await readFile(join(source, 'adder.ts'), 'utf8');
       await writeFile(join(source, 'adder.ts'), code.replace("return numbers.reduce((sum, n) => sum + n, 0);", 'return numbers.reduce((sum, n) => sum + n, 1000);'));
       const { dir, prepared } = await prepare(source, manifest('adder-node', { entrypoint_path: 'adder.ts' }), { commit: 'd'.repeat(40) });
