@@ -310,6 +310,36 @@ EOF
   log "$tag: built in $(elapsed "$t_all")s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
 }
 
+# pitlane/python-runtime:3.11: python:3.11-slim plus the native libraries popular packages need at
+# run time (seed 004's list: libpq for psycopg2, libxml2/libxslt for lxml, libjpeg and zlib for
+# pillow, cairo and pango for weasyprint). python3 jobs select it with jobtype_extra.base_image: native.
+build_python_runtime() {
+  local tag=$1 t ctx
+  t=$(now_s)
+  docker image inspect python:3.11-slim >/dev/null 2>&1 || die "$tag: needs python:3.11-slim"
+  mkdir -p "$BUILD_TMP"
+  ctx=$(mktemp -d "$BUILD_TMP/pitlane-python-runtime.XXXXXX")
+  TMP_DIRS+=("$ctx")
+  cat > "$ctx/Dockerfile" <<'EOF'
+FROM python:3.11-slim
+ARG DEBIAN_FRONTEND=noninteractive
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 libxml2 libxslt1.1 libjpeg62-turbo zlib1g \
+      libcairo2 libpango-1.0-0 libpangocairo-1.0-0 libpangoft2-1.0-0 libgdk-pixbuf-2.0-0 libffi8 shared-mime-info fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+LABEL org.opencontainers.image.description="Pitlane python3 runtime with native libraries (libpq, libxml2, libxslt, libjpeg, zlib, cairo, pango)"
+EOF
+  log "$tag: docker build FROM python:3.11-slim with seed 004's native libraries"
+  if ! docker build -q -t "$tag" "$ctx" > "$ctx.build.log" 2>&1; then
+    sed 's/^/[setup]   | /' "$ctx.build.log" >&2
+    rm -f "$ctx.build.log"
+    die "docker build of $tag failed"
+  fi
+  rm -f "$ctx.build.log"
+  log "$tag: built in $(elapsed "$t")s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
+}
+
 # ---------------------------------------------------------------------------------------------
 T0=$(now_s)
 timeout 15 docker info >/dev/null 2>&1 \
@@ -336,7 +366,8 @@ ensure debian:bookworm-slim build_debian
 ensure debian:bookworm tag_as_slim
 ensure busybox:latest build_busybox
 ensure python:3.11-slim build_python
+ensure pitlane/python-runtime:3.11 build_python_runtime
 
 log "base images ready in $(elapsed "$T0")s:"
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' \
-  | grep -E '^(debian:bookworm(-slim)?|busybox:latest|python:3\.11-slim) ' | sed 's/^/[setup]   /' >&2
+  | grep -E '^(debian:bookworm(-slim)?|busybox:latest|python:3\.11-slim|pitlane/python-runtime:3\.11) ' | sed 's/^/[setup]   /' >&2

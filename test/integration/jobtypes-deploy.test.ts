@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PitlaneProcess, REPO_ROOT, removeJobContainers } from './helpers/pitlane.js';
 
-const JOBS = ['greeter', 'init-py', 'init-node', 'init-dp', 'adder', 'adder-node', 'bad-py'];
+const JOBS = ['native-libs', 'greeter', 'init-py', 'init-node', 'init-dp', 'adder', 'adder-node', 'bad-py'];
 const server = new PitlaneProcess({ PITLANE_READY_TIMEOUT_S: '30' });
 const work = mkdtempSync(join(tmpdir(), 'pitlane-jobtypes-'));
 
@@ -100,6 +100,22 @@ describe('the wheelhouse', () => {
     expect(deployed.code).toBe(1);
     expect(deployed.stderr).toMatch(/no-such-package-anywhere/);
     expect(deployed.stderr).toMatch(/build failed/);
+  });
+});
+
+describe('the native runtime image (seed 004)', () => {
+  it('runs a python3 job on pitlane/python-runtime with libpq, libxml2, libxslt, libjpeg, zlib, cairo and pango', async () => {
+    const dir = join(work, 'native-libs');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'job.yaml'), 'name: native-libs\nowner_email: a@example.com\njobtype: python3\nversion: 1.0.0\njobtype_extra:\n  entrypoint_path: job.py\n  base_image: native\n');
+    writeFileSync(
+      join(dir, 'job.py'),
+      'import ctypes.util\n\n\nclass Libs:\n    def perform(self) -> dict:\n        return {name: ctypes.util.find_library(name) is not None for name in ["pq", "xml2", "xslt", "jpeg", "z", "cairo", "pango-1.0"]}\n',
+    );
+    const deployed = await server.cli(['deploy', dir]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const found = (await server.api('POST', '/pub/job/native-libs/latest/api/v1/perform', {})).body;
+    expect(found).toEqual({ pq: true, xml2: true, xslt: true, jpeg: true, z: true, cairo: true, 'pango-1.0': true });
   });
 });
 

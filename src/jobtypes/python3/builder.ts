@@ -216,7 +216,10 @@ export async function preparePython3(manifest: JobManifest, contextDir: string, 
   }
 
   // The base image.
-  const configured = settings.baseImages['python3']?.[options.pythonVersion];
+  const configured =
+    options.baseImage === 'native'
+      ? (settings.baseImages['python3-native']?.[options.pythonVersion] ?? `pitlane/python-runtime:${options.pythonVersion}`)
+      : settings.baseImages['python3']?.[options.pythonVersion];
   const baseImage = configured ?? defaultPythonImage(options.pythonVersion);
   if (!configured && options.pythonVersion !== '3.11') {
     warnings.push(`python_version ${options.pythonVersion} has no configured base image; using ${baseImage}, which the engine must have or be able to pull`);

@@ -23,13 +23,19 @@ export interface Python3Options {
   systemDependencies: string[];
   /** Run `pip check` after installing the requirements (Racetrack's `check_requirements`, default true). */
   checkRequirements: boolean;
+  /**
+   * `slim` (default): `python:<version>-slim`; `native`: Pitlane's runtime image with the native
+   * libraries popular packages need (seed 004: libpq, libxml2/libxslt, libjpeg, zlib, cairo, pango),
+   * `pitlane/python-runtime:<version>`, made by scripts/setup/base-images.sh.
+   */
+  baseImage: 'slim' | 'native';
 }
 
 /** The python version used when `python_version` is not given (Racetrack's default too). */
 export const DEFAULT_PYTHON_VERSION = '3.11';
 
 /** Keys this job type reads. */
-const KNOWN = new Set(['entrypoint_path', 'entrypoint_class', 'requirements_path', 'python_version', 'system_dependencies', 'check_requirements', 'user_module_port']);
+const KNOWN = new Set(['entrypoint_path', 'entrypoint_class', 'requirements_path', 'python_version', 'system_dependencies', 'check_requirements', 'user_module_port', 'base_image']);
 /** Racetrack python3 keys Pitlane accepts but does not act on. */
 const IGNORED_RACETRACK = new Set(['debian_version', 'debian_backports', 'memray_profiler', 'home_page', 'max_concurrency', 'max_concurrency_queue']);
 
@@ -146,6 +152,13 @@ export function parsePython3Options(extra: Record<string, unknown>): { options: 
     else checkRequirements = cr;
   }
 
+  let baseImage: Python3Options['baseImage'] = 'slim';
+  const bi = extra.base_image;
+  if (bi !== undefined && bi !== null) {
+    if (bi !== 'slim' && bi !== 'native') bad('base_image', `must be "slim" or "native", not ${describe(bi)}`);
+    else baseImage = bi;
+  }
+
   for (const key of Object.keys(extra)) {
     if (KNOWN.has(key)) continue;
     if (IGNORED_RACETRACK.has(key)) warnings.push(`jobtype_extra.${key} is a Racetrack python3 setting Pitlane does not support; it is ignored`);
@@ -155,7 +168,7 @@ export function parsePython3Options(extra: Record<string, unknown>): { options: 
   if (problems.length > 0) {
     throw new PitlaneError(422, 'JOBTYPE_EXTRA_INVALID', `jobtype_extra is not valid for the python3 job type: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
   }
-  return { options: { entrypointPath, entrypointClass, requirementsPath, pythonVersion, systemDependencies, checkRequirements }, warnings };
+  return { options: { entrypointPath, entrypointClass, requirementsPath, pythonVersion, systemDependencies, checkRequirements, baseImage }, warnings };
 }
 
 function describe(value: unknown): string {
