@@ -27,6 +27,7 @@ describe('parsePython3Options', () => {
       pythonVersion: DEFAULT_PYTHON_VERSION,
       systemDependencies: [],
       checkRequirements: true,
+      baseImage: 'slim',
     });
     expect(DEFAULT_PYTHON_VERSION).toBe('3.11');
     expect(warnings).toEqual([]);
@@ -40,6 +41,7 @@ describe('parsePython3Options', () => {
       python_version: '3.12',
       system_dependencies: ['libpq5', 'curl=7.88.1-10+deb12u5', 'libpq5'],
       check_requirements: false,
+      base_image: 'native',
     });
     expect(options).toEqual({
       entrypointPath: 'src/adder.py',
@@ -48,7 +50,9 @@ describe('parsePython3Options', () => {
       pythonVersion: '3.12',
       systemDependencies: ['libpq5', 'curl=7.88.1-10+deb12u5'],
       checkRequirements: false,
+      baseImage: 'native',
     });
+    expect(() => parsePython3Options({ entrypoint_path: 'a.py', base_image: 'huge' })).toThrow(/base_image/);
   });
 
   it('requires entrypoint_path: 422 JOBTYPE_EXTRA_INVALID naming jobtype_extra.entrypoint_path', () => {
