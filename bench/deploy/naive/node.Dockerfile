@@ -1,0 +1,13 @@
+# bench/deploy: the naive single-stage Dockerfile of the node job (what a user would write by
+# hand), built with a plain `docker build` and compared with Pitlane's generated image.
+# Context (made by run.ts): the job directory and Pitlane's wrapper in wrapper/ (copied from
+# wrappers/node/, so the image serves the same HTTP contract).
+# Naive on purpose: the whole context is copied before `npm install`, so every code change re-runs
+# it; dev dependencies (typescript) and the npm cache stay in the image; one stage; runs as root.
+# The job's tsconfig.json says noEmit (type checking only), hence `--noEmit false`.
+FROM node:24-slim
+WORKDIR /app
+COPY . /app
+RUN npm install
+RUN npx tsc --noEmit false
+CMD node /app/wrapper/server.mjs /app/adder.js
