@@ -228,7 +228,7 @@ export class DeploymentPipeline {
         'pitlane.managed': 'true',
         'pitlane.job': manifest.name,
         'pitlane.version': manifest.version,
-        'pitlane.deployment': deployment.id,
+        // No deployment id here: a label that changes every build would defeat the layer cache (it is on the containers).
       };
       if (commit) labels['pitlane.git-commit'] = commit;
       try {
