@@ -11,6 +11,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Plain output whatever the CI environment says (picocolors turns colours on when CI is set).
+          env: { NO_COLOR: '1' },
           // Property-based tests run thousands of cases; on a loaded 2-core machine they need room.
           testTimeout: 60_000,
         },
@@ -19,6 +21,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          env: { NO_COLOR: '1' },
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
