@@ -16,6 +16,7 @@ import { isPitlaneError, PitlaneError } from '../errors.js';
 import { buildContainerSpec, jobImageTag, type ResourcePolicy } from './container-spec.js';
 import { waitUntilReady } from './readiness.js';
 import { checkImage, type ImageChecker } from './image-checks.js';
+import { BatchWriter, truncateLine } from '../queue/index.js';
 import type { JobTypeBuilder, JobTypeSettings, PreparedBuild } from '../jobtypes/types.js';
 
 /** What the pipeline needs, passed in by the composition root. */
@@ -43,29 +44,18 @@ export interface PipelineDependencies {
 /** How many times an interrupted deployment is started again before it is failed. */
 export const MAX_ATTEMPTS = 3;
 
-/** Buffers build-log lines and writes them in batches (every 200 ms) so a chatty build stays cheap. */
+/** Build-log lines of one deployment, written in batches. */
 class LogWriter {
-  private buffer: string[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly batches: BatchWriter<string>;
 
-  constructor(
-    private readonly deployments: DeploymentRepository,
-    private readonly deploymentId: string,
-  ) {}
+  constructor(deployments: DeploymentRepository, deploymentId: string) {
+    this.batches = new BatchWriter((lines) => deployments.appendLogs(deploymentId, lines));
+  }
 
-  line = (text: string): void => {
-    this.buffer.push(text.length > 8192 ? `${text.slice(0, 8192)}…` : text);
-    this.timer ??= setTimeout(() => void this.flush(), 200);
-  };
+  line = (text: string): void => this.batches.add(truncateLine(text, 8192));
 
-  async flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const lines = this.buffer;
-    this.buffer = [];
-    this.writing = this.writing.then(() => this.deployments.appendLogs(this.deploymentId, lines)).catch(() => undefined);
-    await this.writing;
+  flush(): Promise<void> {
+    return this.batches.flush();
   }
 }
 

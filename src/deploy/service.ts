@@ -230,9 +230,4 @@ export class DeploymentService {
     const others = await this.options.jobs.list();
     if (!others.some((other) => other.imageId === job.imageId)) await this.options.target.removeImageTag(job.imageId).catch(() => undefined);
   }
-
-  /** Removes a finished deployment's stored build context. */
-  async releaseContext(deployment: DeploymentRecord): Promise<void> {
-    if (deployment.contextPath) await rm(deployment.contextPath, { recursive: true, force: true });
-  }
 }

@@ -18,7 +18,9 @@ export type VersionResolution =
 
 /** True when `spec` is a wildcard (`1.x`, `1.2.X`, `1.*`, `*`). */
 export function isWildcardSpec(spec: string): boolean {
-  return /^(\d+|x|X|\*)(\.(\d+|x|X|\*)){0,2}$/.test(spec) && /[xX*]/.test(spec) || /^\d+(\.\d+)?$/.test(spec);
+  const wildcard = /^(\d+|x|X|\*)(\.(\d+|x|X|\*)){0,2}$/.test(spec) && /[xX*]/.test(spec);
+  const partial = /^\d+(\.\d+)?$/.test(spec); // `1` or `1.2` mean `1.x` / `1.2.x`
+  return wildcard || partial;
 }
 
 /**

@@ -13,7 +13,8 @@ import { packContext, type ExtractLimits } from '../build/index.js';
 import { lintDockerfile } from '../dockerfile/index.js';
 import type { InfrastructureTarget } from '../infra/index.js';
 import type { RunRecord, RunRepository } from '../store/index.js';
-import type { RunEngine, OutputLine } from './run-engine.js';
+import type { RunEngine } from './run-engine.js';
+import { BatchWriter, truncateLine } from '../queue/index.js';
 import { extractResults, listResultFiles, type ResultFile } from './results.js';
 import type { RunEvents } from './run-events.js';
 import type { RunSpec } from './spec.js';
@@ -41,40 +42,27 @@ export interface RunExecutorOptions {
 
 type Outcome = { status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'; exitCode: number | null; error: string | null };
 
-/** Batches log lines and writes them every 200 ms. */
+/** Log lines of one run, written in batches; followers are woken after each batch. */
 class RunLogWriter {
-  private buffer: OutputLine[] | { stream: string; time: string; line: string }[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly batches: BatchWriter<{ stream: string; time: string; line: string }>;
 
-  constructor(
-    private readonly runs: RunRepository,
-    private readonly runId: string,
-    private readonly events: RunEvents,
-  ) {}
+  constructor(runs: RunRepository, runId: string, events: RunEvents) {
+    this.batches = new BatchWriter(async (lines) => {
+      await runs.appendLogs(runId, lines);
+      events.notify(runId);
+    });
+  }
 
   add(line: { stream: string; time: string; line: string }): void {
-    (this.buffer as { stream: string; time: string; line: string }[]).push({
-      ...line,
-      line: line.line.length > 16_384 ? `${line.line.slice(0, 16_384)}…` : line.line,
-    });
-    this.timer ??= setTimeout(() => void this.flush(), 200);
+    this.batches.add({ ...line, line: truncateLine(line.line, 16_384) });
   }
 
   system(text: string): void {
     this.add({ stream: 'system', time: new Date().toISOString(), line: text });
   }
 
-  async flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const lines = this.buffer as { stream: string; time: string; line: string }[];
-    this.buffer = [];
-    this.chain = this.chain
-      .then(() => this.runs.appendLogs(this.runId, lines))
-      .then(() => this.events.notify(this.runId))
-      .catch(() => undefined);
-    await this.chain;
+  flush(): Promise<void> {
+    return this.batches.flush();
   }
 }
 

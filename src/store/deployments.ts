@@ -127,7 +127,7 @@ export class DeploymentRepository {
     return (await query.execute()).map(toRecord);
   }
 
-  /** A queued or running deployment of this job version other than `exceptId`, if any. */
+  /** A queued or running deployment of this job version, if any. */
   async findActive(jobName: string, jobVersion: string): Promise<DeploymentRecord | undefined> {
     const row = await this.db
       .selectFrom('deployments')
