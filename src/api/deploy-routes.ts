@@ -9,6 +9,7 @@
  * - `GET /api/v1/deploy`: recent deployments (`job`, `status`, `limit` filters).
  */
 import { Readable } from 'node:stream';
+import { multipartAware } from './multipart.js';
 import type { FastifyInstance } from 'fastify';
 import { PitlaneError } from '../errors.js';
 import type { DeploymentService } from '../deploy/index.js';
@@ -59,10 +60,7 @@ export function registerDeployRoutes(app: FastifyInstance, deps: DeployRouteDeps
   app.post(
     '/api/v1/deploy',
     {
-      // Multipart bodies are read in the handler; give the JSON-schema validation an empty object for them.
-      preValidation: async (request) => {
-        if (request.isMultipart()) request.body = {};
-      },
+      ...multipartAware,
       schema: {
         description:
           'Queue a deployment of a job version. Answers 202 at once with the deployment id. Also accepts multipart/form-data with a `manifest` field or file, a `build_context` file (tar or tar.gz) and a `force` field.',

@@ -13,6 +13,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { multipartAware } from './multipart.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PitlaneError } from '../errors.js';
 import { resolveResultPath, type RunEvents, type RunRequest, type RunService } from '../runs/index.js';
@@ -114,11 +115,6 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRouteDeps): voi
     }
     const run = await deps.service.submit(input);
     return reply.status(201).send({ id: run.id, status: run.status });
-  };
-  const multipartAware = {
-    preValidation: async (request: FastifyRequest) => {
-      if (request.isMultipart()) request.body = {};
-    },
   };
   app.post('/api/v1/runs', { ...multipartAware, schema: { description: 'Submit a one-shot run (JSON or multipart). 201 {id, status:"queued"}.' } }, submit);
   app.post('/run', { ...multipartAware, schema: { description: "Seed 002's upload: multipart with the Dockerfile in `file`. Alias of POST /api/v1/runs." } }, submit);

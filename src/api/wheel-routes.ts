@@ -15,6 +15,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { multipartAware } from './multipart.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PitlaneError } from '../errors.js';
 import {
@@ -49,13 +50,6 @@ const filenameParams = {
   required: ['filename'],
   properties: { filename: { type: 'string', description: 'Wheel filename, e.g. requests-2.32.3-py3-none-any.whl.' } },
 } as const;
-
-const multipartAware = {
-  // Multipart bodies are read in the handler; give the JSON-schema validation an empty object for them.
-  preValidation: async (request: FastifyRequest) => {
-    if (request.isMultipart()) request.body = {};
-  },
-};
 
 type FilePart = { file: Readable & { truncated?: boolean } };
 

@@ -7,10 +7,9 @@
  * re-attached (output after the last stored line), one that ended is settled from its exit code;
  * a run that was still building starts its build again.
  */
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packContext, type ExtractLimits } from '../build/index.js';
-import { lintDockerfile } from '../dockerfile/index.js';
 import type { InfrastructureTarget } from '../infra/index.js';
 import type { RunRecord, RunRepository } from '../store/index.js';
 import type { RunEngine } from './run-engine.js';
@@ -165,9 +164,8 @@ export class RunExecutor {
     }
     await runs.setStatus(run.id, 'building');
     const contextDir = run.contextPath ?? join(this.options.runsDir, run.id, 'context');
-    const dockerfile = await readFile(join(contextDir, spec.source.dockerfile), 'utf8');
-    const findings = lintDockerfile(dockerfile).findings;
-    await runs.update(run.id, { lint: findings });
+    // The findings were computed when the run was submitted (RunService.submit).
+    const findings = run.lint;
     logs.system(`building the Dockerfile (${findings.length} lint finding${findings.length === 1 ? '' : 's'})`);
     const tag = runImageTag(run.id);
     const { imageId } = await target

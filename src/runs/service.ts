@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractArchive, type ExtractLimits } from '../build/index.js';
-import { lintDockerfile } from '../dockerfile/index.js';
+import { lintDockerfile, type Finding } from '../dockerfile/index.js';
 import { PitlaneError } from '../errors.js';
 import type { RunRecord, RunRepository } from '../store/index.js';
 import type { RunStatus } from '../store/schema.js';
@@ -51,11 +51,16 @@ export interface RunServiceOptions {
   onCancel: (runId: string) => void;
 }
 
-/** Checks an uploaded Dockerfile: not empty, parseable, has FROM. @throws PitlaneError 400 naming the line. */
-export function checkDockerfile(text: string): void {
+/**
+ * Checks an uploaded Dockerfile: not empty, parseable, has FROM. Returns its lint findings (stored
+ * with the run, so the build does not lint it again).
+ * @throws PitlaneError 400 naming the line.
+ */
+export function checkDockerfile(text: string): Finding[] {
   if (text.trim() === '') throw new PitlaneError(400, 'DOCKERFILE_INVALID', 'the Dockerfile is empty', [{ path: 'file', message: 'empty' }]);
   if (text.includes('\0')) throw new PitlaneError(400, 'DOCKERFILE_INVALID', 'the upload is not a Dockerfile (binary data)', [{ path: 'file', line: 1, message: 'binary data' }]);
-  const parseErrors = lintDockerfile(text).findings.filter((f) => f.code === 'PL0001');
+  const { findings } = lintDockerfile(text);
+  const parseErrors = findings.filter((f) => f.code === 'PL0001');
   if (parseErrors.length > 0) {
     throw new PitlaneError(
       400,
@@ -65,6 +70,7 @@ export function checkDockerfile(text: string): void {
     );
   }
   if (!/^\s*FROM\s/im.test(text)) throw new PitlaneError(400, 'DOCKERFILE_INVALID', 'the Dockerfile has no FROM instruction', [{ path: 'file', line: 1, message: 'no FROM' }]);
+  return findings;
 }
 
 export class RunService {
@@ -92,13 +98,13 @@ export class RunService {
           });
         }
       }
-      if (dockerfile !== undefined) checkDockerfile(dockerfile);
+      const lint = dockerfile !== undefined ? checkDockerfile(dockerfile) : [];
       const spec: RunSpec = validateRunRequest(fields, this.options.policy, dockerfile);
       if (dockerfile !== undefined) {
         await mkdir(contextDir, { recursive: true });
         await writeFile(join(contextDir, 'Dockerfile'), dockerfile);
       }
-      const record = await this.options.runs.create({ id, spec, contextPath: dockerfile !== undefined ? contextDir : null });
+      const record = await this.options.runs.create({ id, spec, contextPath: dockerfile !== undefined ? contextDir : null, lint });
       this.options.onQueued();
       return record;
     } catch (error) {

@@ -70,7 +70,7 @@ export class RunRepository {
   }
 
   /** Inserts a queued run (durable when the promise resolves). */
-  async create(input: { id: string; spec: unknown; contextPath: string | null }): Promise<RunRecord> {
+  async create(input: { id: string; spec: unknown; contextPath: string | null; lint?: unknown[] }): Promise<RunRecord> {
     const time = this.iso();
     const row: RunsTable = {
       id: input.id,
@@ -81,7 +81,7 @@ export class RunRepository {
       container_id: null,
       exit_code: null,
       error: null,
-      lint_json: '[]',
+      lint_json: JSON.stringify(input.lint ?? []),
       results_json: '[]',
       cancel_requested: 0,
       attempts: 0,
