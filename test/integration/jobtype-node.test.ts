@@ -18,6 +18,7 @@ import { lintDockerfile } from '../../src/dockerfile/index.js';
 import { nodeBuilder } from '../../src/jobtypes/node/index.js';
 import type { JobTypeSettings, PreparedBuild } from '../../src/jobtypes/types.js';
 import type { JobManifest } from '../../src/manifest/types.js';
+import { validateManifest } from '../../src/manifest/index.js';
 import { docker, REPO_ROOT, sleep } from './helpers/pitlane.js';
 
 const BASE = 'node:24-slim';
@@ -29,23 +30,8 @@ const temps: string[] = [];
 const containers: string[] = [];
 
 function manifest(name: string, extra: Record<string, unknown>): JobManifest {
-  return {
-    name,
-    version: '1.0.0',
-    owner_email: 'nobody@example.com',
-    jobtype: 'node',
-    jobtype_version: null,
-    git: null,
-    dockerfile_path: 'Dockerfile',
-    image: null,
-    labels: {},
-    runtime_env: {},
-    build_args: {},
-    replicas: 1,
-    resources: { memory_max_bytes: null, cpu_max_cores: null },
-    timeout_s: 60,
-    jobtype_extra: { user_module_port: 7004, ...extra },
-  };
+  // The normalised manifest the server would build (defaults from the manifest module).
+  return validateManifest({ name, version: '1.0.0', owner_email: 'nobody@example.com', jobtype: 'node', jobtype_extra: extra }).manifest;
 }
 
 async function tempDir(prefix: string): Promise<string> {

@@ -14,6 +14,7 @@ import { lintDockerfile } from '../../src/dockerfile/index.js';
 import { python3Builder } from '../../src/jobtypes/python3/index.js';
 import type { JobTypeSettings, PreparedBuild } from '../../src/jobtypes/types.js';
 import type { JobManifest } from '../../src/manifest/types.js';
+import { validateManifest } from '../../src/manifest/index.js';
 import { docker, REPO_ROOT, sleep } from './helpers/pitlane.js';
 
 const BASE = 'python:3.11-slim';
@@ -24,23 +25,8 @@ const tags = new Set<string>();
 const temps: string[] = [];
 
 function manifest(name: string, extra: Record<string, unknown>): JobManifest {
-  return {
-    name,
-    version: '1.0.0',
-    owner_email: 'nobody@example.com',
-    jobtype: 'python3',
-    jobtype_version: null,
-    git: null,
-    dockerfile_path: 'Dockerfile',
-    image: null,
-    labels: {},
-    runtime_env: {},
-    build_args: {},
-    replicas: 1,
-    resources: { memory_max_bytes: null, cpu_max_cores: null },
-    timeout_s: 60,
-    jobtype_extra: { user_module_port: 7004, ...extra },
-  };
+  // The normalised manifest the server would build (defaults from the manifest module).
+  return validateManifest({ name, version: '1.0.0', owner_email: 'nobody@example.com', jobtype: 'python3', jobtype_extra: extra }).manifest;
 }
 
 async function tempDir(prefix: string): Promise<string> {

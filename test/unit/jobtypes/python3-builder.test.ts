@@ -9,6 +9,7 @@ import { isPitlaneError, type PitlaneError } from '../../../src/errors.js';
 import { DEFAULT_DOCKERIGNORE, PYTHON3_DOCKERFILE, python3Builder } from '../../../src/jobtypes/python3/index.js';
 import type { JobTypeSettings } from '../../../src/jobtypes/types.js';
 import type { JobManifest } from '../../../src/manifest/types.js';
+import { validateManifest } from '../../../src/manifest/index.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SETTINGS: JobTypeSettings = { baseImages: {}, wheelhouseDir: null, commit: null };
@@ -35,23 +36,8 @@ function jobDir(files: Record<string, string>): string {
 }
 
 function manifest(extra: Record<string, unknown>): JobManifest {
-  return {
-    name: 'adder',
-    version: '1.0.0',
-    owner_email: 'nobody@example.com',
-    jobtype: 'python3',
-    jobtype_version: null,
-    git: null,
-    dockerfile_path: 'Dockerfile',
-    image: null,
-    labels: {},
-    runtime_env: {},
-    build_args: {},
-    replicas: 1,
-    resources: { memory_max_bytes: null, cpu_max_cores: null },
-    timeout_s: 60,
-    jobtype_extra: { user_module_port: 7004, ...extra },
-  };
+  // The normalised manifest the server would build (defaults from the manifest module).
+  return validateManifest({ name: 'adder', version: '1.0.0', owner_email: 'nobody@example.com', jobtype: 'python3', jobtype_extra: extra }).manifest;
 }
 
 const ADDER = 'class AdderModel:\n    def perform(self, numbers: list[float]) -> float:\n        return sum(numbers)\n';
