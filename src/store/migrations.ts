@@ -118,6 +118,70 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('deployments').addColumn('structure_tests_json', 'text').execute();
     },
   },
+  '0004_identities': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('identities')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text')
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('token_generation', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addUniqueConstraint('identities_kind_name', ['kind', 'name'])
+        .execute();
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('identity_id', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('last_used_at', 'text')
+        .execute();
+      await db.schema.createIndex('api_tokens_identity').on('api_tokens').column('identity_id').execute();
+      await db.schema
+        .createTable('permissions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('identity_id', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('job_name', 'text')
+        .addColumn('job_version', 'text')
+        .addColumn('endpoint', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('permissions_identity').on('permissions').column('identity_id').execute();
+      await db.schema
+        .createTable('public_endpoints')
+        .addColumn('job_name', 'text', (c) => c.notNull())
+        .addColumn('job_version', 'text', (c) => c.notNull())
+        .addColumn('endpoint', 'text', (c) => c.notNull())
+        .addColumn('requested_at', 'text', (c) => c.notNull())
+        .addColumn('approved_at', 'text')
+        .addColumn('approved_by', 'text')
+        .addPrimaryKeyConstraint('public_endpoints_pk', ['job_name', 'job_version', 'endpoint'])
+        .execute();
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('details_json', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text')
+        .addColumn('ip', 'text')
+        .execute();
+      await db.schema.createIndex('audit_log_target').on('audit_log').column('target').execute();
+      await db.schema.alterTable('runs').addColumn('created_by', 'text').execute();
+    },
+  },
 };
 
 /** The static migration provider: every migration Pitlane has, keyed by sortable name. */

@@ -25,6 +25,8 @@ export interface RunRecord {
   cancelRequested: boolean;
   attempts: number;
   createdAt: string;
+  /** Who submitted the run (`user:alice`), null for runs recorded before identities existed. */
+  createdBy: string | null;
   startedAt: string | null;
   finishedAt: string | null;
   updatedAt: string;
@@ -53,6 +55,7 @@ function toRecord(row: RunsTable): RunRecord {
     cancelRequested: Number(row.cancel_requested) === 1,
     attempts: Number(row.attempts),
     createdAt: row.created_at,
+    createdBy: row.created_by,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
@@ -70,12 +73,13 @@ export class RunRepository {
   }
 
   /** Inserts a queued run (durable when the promise resolves). */
-  async create(input: { id: string; spec: unknown; contextPath: string | null; lint?: unknown[] }): Promise<RunRecord> {
+  async create(input: { id: string; spec: unknown; contextPath: string | null; lint?: unknown[]; createdBy?: string }): Promise<RunRecord> {
     const time = this.iso();
     const row: RunsTable = {
       id: input.id,
       status: 'queued',
       spec_json: JSON.stringify(input.spec),
+      created_by: input.createdBy ?? null,
       context_path: input.contextPath,
       image_id: null,
       container_id: null,
@@ -103,9 +107,10 @@ export class RunRepository {
   }
 
   /** Runs newest first, optionally of one status, with offset pagination; also the total count. */
-  async list(filter: { status?: RunStatus; limit: number; offset: number }): Promise<{ runs: RunRecord[]; total: number }> {
+  async list(filter: { status?: RunStatus; createdBy?: string; limit: number; offset: number }): Promise<{ runs: RunRecord[]; total: number }> {
     let query = this.db.selectFrom('runs');
     if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.createdBy) query = query.where('created_by', '=', filter.createdBy);
     const rows = await query.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).offset(filter.offset).execute();
     const count = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     return { runs: rows.map(toRecord), total: Number(count?.n ?? 0) };

@@ -114,6 +114,8 @@ export interface RunsTable {
   status: RunStatus;
   /** The validated run specification, JSON (see runs/spec.ts RunSpec). */
   spec_json: string;
+  /** Identity reference of who submitted the run (`user:alice`), null for runs before migration 0004. */
+  created_by: string | null;
   /** Directory holding the run's build context (Dockerfile and files), or null for image runs. */
   context_path: string | null;
   image_id: string | null;
@@ -153,4 +155,77 @@ export interface DatabaseSchema {
   settings: SettingsTable;
   runs: RunsTable;
   run_logs: RunLogsTable;
+  identities: IdentitiesTable;
+  api_tokens: ApiTokensTable;
+  permissions: PermissionsTable;
+  public_endpoints: PublicEndpointsTable;
+  audit_log: AuditLogTable;
+}
+
+/** Users, service accounts and job identities (migration 0004). */
+export interface IdentitiesTable {
+  id: string;
+  /** `user`, `service_account` or `job`. */
+  kind: string;
+  /** Unique per kind: username, service account name, or `NAME@VERSION` for a job identity. */
+  name: string;
+  /** argon2id PHC string for users with a password; null otherwise. */
+  password_hash: string | null;
+  /** 1 when disabled: its tokens stop working at once. */
+  disabled: number;
+  /** Generation of a job identity's derived token (bumped to rotate it). */
+  token_generation: number;
+  created_at: string;
+  created_by: string;
+}
+
+/** API tokens and browser sessions, stored only as SHA-256 hashes. */
+export interface ApiTokensTable {
+  /** Short id, also the token's readable prefix after `pitlane_`. */
+  id: string;
+  identity_id: string;
+  /** Hex SHA-256 of the whole token. */
+  token_hash: string;
+  /** `api` (created by a user), `session` (login), `job` (a job identity's derived token), `bootstrap`. */
+  kind: string;
+  description: string;
+  created_at: string;
+  /** ISO 8601 expiry, or null for no expiry. */
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** Permission grants: IDENTITY can SCOPE on [job [version [endpoint]]]; null filters mean every. */
+export interface PermissionsTable {
+  id: string;
+  identity_id: string;
+  scope: string;
+  job_name: string | null;
+  job_version: string | null;
+  endpoint: string | null;
+  created_at: string;
+  created_by: string;
+}
+
+/** Endpoints a manifest declares public; open only once `approved_at` is set by an admin. */
+export interface PublicEndpointsTable {
+  job_name: string;
+  job_version: string;
+  endpoint: string;
+  requested_at: string;
+  approved_at: string | null;
+  approved_by: string | null;
+}
+
+/** The audit log. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  time: string;
+  actor: string;
+  action: string;
+  target: string;
+  details_json: string;
+  request_id: string | null;
+  ip: string | null;
 }
