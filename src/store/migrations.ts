@@ -182,6 +182,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('runs').addColumn('created_by', 'text').execute();
     },
   },
+  '0005_secrets': {
+    async up(db: Kysely<any>): Promise<void> {
+      // Secret values encrypted with AES-256-GCM (src/secrets/); ciphertext, iv and auth_tag are base64.
+      await db.schema
+        .createTable('secrets')
+        .addColumn('job_name', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('ciphertext', 'text', (c) => c.notNull())
+        .addColumn('iv', 'text', (c) => c.notNull())
+        .addColumn('auth_tag', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('secrets_pk', ['job_name', 'key', 'kind'])
+        .execute();
+    },
+  },
 };
 
 /** The static migration provider: every migration Pitlane has, keyed by sortable name. */

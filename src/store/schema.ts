@@ -160,6 +160,7 @@ export interface DatabaseSchema {
   permissions: PermissionsTable;
   public_endpoints: PublicEndpointsTable;
   audit_log: AuditLogTable;
+  secrets: SecretsTable;
 }
 
 /** Users, service accounts and job identities (migration 0004). */
@@ -228,4 +229,23 @@ export interface AuditLogTable {
   details_json: string;
   request_id: string | null;
   ip: string | null;
+}
+
+/** Secrets of a job name (all versions), encrypted at rest (migration 0005, src/secrets/). */
+export interface SecretsTable {
+  job_name: string;
+  /** An environment variable name; the id of the BuildKit secret mount for build secrets. */
+  key: string;
+  /** `runtime` (container environment) or `build` (BuildKit secret mount). */
+  kind: 'runtime' | 'build';
+  /** AES-256-GCM ciphertext, base64. */
+  ciphertext: string;
+  /** The value's random 12-byte IV, base64. */
+  iv: string;
+  /** The 16-byte GCM authentication tag, base64. */
+  auth_tag: string;
+  created_at: string;
+  updated_at: string;
+  /** Identity reference of who set it last, e.g. `user:alice`. */
+  updated_by: string;
 }
