@@ -57,6 +57,10 @@ const schema = z.object({
   pubUrl: z.string().url().optional(),
   /** pino log level. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Key encrypting secrets at rest: 32 bytes as 64 hex digits or base64; else `<dataDir>/secret.key` (checked by src/secrets/key.ts). */
+  secretKey: z.string().optional(),
+  /** docker CLI used for builds with build secrets (BuildKit); found automatically when unset. */
+  dockerCli: z.string().min(1).optional(),
 });
 
 /** The validated configuration. Paths are absolute. */
@@ -89,6 +93,8 @@ export const CONFIG_ENV: Record<keyof z.infer<typeof schema>, string> = {
   runResultsMode: 'PITLANE_RUN_RESULTS_MODE',
   pubUrl: 'PITLANE_PUB_URL',
   logLevel: 'PITLANE_LOG_LEVEL',
+  secretKey: 'PITLANE_SECRET_KEY',
+  dockerCli: 'PITLANE_DOCKER_CLI',
 };
 
 /**

@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { createApp } from './api/app.js';
+import { AuditLog } from './audit/index.js';
 import { AdminTokenVerifier, ensureAdminToken } from './auth/index.js';
 import { DEFAULT_EXTRACT_LIMITS } from './build/index.js';
 import type { PitlaneConfig } from './config.js';
 import { createDeploymentWorkers, DockerImageChecker, DeploymentPipeline, DeploymentService, Reconciler, type ResourcePolicy } from './deploy/index.js';
 import { Gateway, RoutingTable } from './gateway/index.js';
-import { DockerTarget } from './infra/index.js';
+import { composeRuntimeEnvironment, DockerTarget, withRuntimeEnvironment } from './infra/index.js';
+import { loadSecretKey, SecretRepository, SecretService, verifySecretKey } from './secrets/index.js';
 import { parseManifestText } from './manifest/index.js';
 import { DeploymentRepository, JobRepository, openDatabase, RunRepository, SettingsRepository, TERMINAL_RUN_STATUSES, type RunRecord } from './store/index.js';
 import { LeaseWorkers } from './queue/index.js';
@@ -43,6 +45,7 @@ export interface RunningServer {
  */
 export async function startServer(config: PitlaneConfig, logger = pino({ level: config.logLevel })): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const secretKey = await loadSecretKey({ configured: config.secretKey, dataDir: config.dataDir });
   const contextsDir = join(config.dataDir, 'contexts');
   const workDir = join(config.dataDir, 'work');
   await mkdir(contextsDir, { recursive: true });
@@ -53,6 +56,13 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
   const deployments = new DeploymentRepository(db);
   const jobs = new JobRepository(db);
   const runs = new RunRepository(db);
+  const secretRepository = new SecretRepository(db);
+  await verifySecretKey(settings, secretRepository, secretKey.key, secretKey.path ?? 'PITLANE_SECRET_KEY').catch(async (error: unknown) => {
+    await db.destroy();
+    throw error;
+  });
+  const secrets = new SecretService({ repository: secretRepository, key: secretKey.key });
+  const audit = new AuditLog(db);
   const runsDir = join(config.dataDir, 'runs');
   await mkdir(runsDir, { recursive: true });
 
@@ -75,7 +85,11 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
   await wheelhouse.init();
   const wheelBuilds = new WheelBuildService({ wheelhouse, engine: new DockerWheelBuildEngine({ docker, installationId }), workDir, log: (m) => logger.warn(m) });
   await wheelBuilds.init();
-  const target = new DockerTarget({ docker, access: config.dockerAccess, networkName: config.dockerNetwork, installationId });
+  // Replicas get their job's runtime secrets as environment at creation (never stored in the container spec).
+  const target = withRuntimeEnvironment(
+    new DockerTarget({ docker, access: config.dockerAccess, networkName: config.dockerNetwork, installationId, dockerCli: config.dockerCli }),
+    composeRuntimeEnvironment([secrets.environmentProvider()]),
+  );
 
   const imageChecker = new DockerImageChecker(docker);
   const routes = new RoutingTable(jobs);
@@ -104,6 +118,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     pubUrl: config.pubUrl,
     readyTimeoutMs: config.readyTimeoutS * 1000,
     imageChecker,
+    buildSecrets: (jobName, keys) => secrets.buildSecrets(jobName, keys),
     jobTypes: { python3: python3Builder, node: nodeBuilder },
     jobTypeSettings: { baseImages: {}, wheelhouseDir: wheelhouse.dir },
     onJobsChanged,
@@ -203,6 +218,8 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     imageChecker,
     wheelhouse,
     wheelBuilds,
+    secrets,
+    audit,
     maxDockerfileBytes: config.maxDockerfileBytes,
     verifier,
     maxUploadBytes: config.maxUploadBytes,

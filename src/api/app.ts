@@ -10,12 +10,15 @@ import swagger from '@fastify/swagger';
 import type { AdminTokenVerifier } from '../auth/index.js';
 import { NO_PERMISSIONS } from '../auth/request-auth.js';
 import type { DeploymentService } from '../deploy/index.js';
+import type { AuditRecorder } from '../audit/index.js';
 import type { Gateway } from '../gateway/index.js';
 import type { InfrastructureTarget } from '../infra/index.js';
 import type { DeploymentRepository, JobRepository } from '../store/index.js';
 import { registerDeployRoutes } from './deploy-routes.js';
 import { errorHandler } from './errors.js';
 import { registerJobRoutes } from './job-routes.js';
+import { registerSecretRoutes } from './secret-routes.js';
+import type { SecretService } from '../secrets/index.js';
 import { registerRunRoutes } from './run-routes.js';
 import { registerLintRoutes } from './lint-routes.js';
 import { registerImageRoutes } from './image-routes.js';
@@ -38,6 +41,10 @@ export interface ApiDependencies {
   imageChecker: ImageChecker;
   wheelhouse: Wheelhouse;
   wheelBuilds: WheelBuildService;
+  /** Job secrets (values never leave through the API). */
+  secrets: SecretService;
+  /** Where changes are recorded (secret.set, secret.delete...). */
+  audit: AuditRecorder;
   /** Largest Dockerfile accepted for a run, in bytes. */
   maxDockerfileBytes: number;
   verifier: AdminTokenVerifier;
@@ -111,6 +118,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
   app.register(async (scope) => {
     registerDeployRoutes(scope, { service: deps.service, deployments: deps.deployments });
     registerJobRoutes(scope, { service: deps.service, jobs: deps.jobs, target: deps.target });
+    registerSecretRoutes(scope, { secrets: deps.secrets, audit: deps.audit });
     registerLintRoutes(scope, deps.maxDockerfileBytes);
     registerImageRoutes(scope, deps.imageChecker);
     registerWheelRoutes(scope, { wheelhouse: deps.wheelhouse, builds: deps.wheelBuilds, maxSourceBytes: deps.maxUploadBytes });

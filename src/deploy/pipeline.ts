@@ -37,6 +37,12 @@ export interface PipelineDependencies {
   jobTypeSettings: Omit<JobTypeSettings, 'commit'>;
   /** Reports on images and runs their structure tests. */
   imageChecker: ImageChecker;
+  /**
+   * Decrypts the build secrets a manifest names (`build_secrets`): key → value, given to the build
+   * only as BuildKit secret mounts. Rejects with a 422 naming each missing key. Undefined: builds
+   * that name build secrets fail.
+   */
+  buildSecrets?: (jobName: string, keys: readonly string[]) => Promise<Record<string, string>>;
   /** Structured logger. */
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
 }
@@ -158,6 +164,19 @@ export class DeploymentPipeline {
     }
   }
 
+  /**
+   * The decrypted build secrets the manifest names, or undefined when it names none.
+   * @throws PitlaneError 422 when one is not set, or when this server cannot provide build secrets.
+   */
+  private async buildSecrets(manifest: JobManifest): Promise<Record<string, string> | undefined> {
+    const keys = manifest.build_secrets ?? [];
+    if (keys.length === 0) return undefined;
+    if (!this.deps.buildSecrets) {
+      throw new PitlaneError(422, 'BUILD_SECRETS_UNAVAILABLE', 'this server cannot provide build secrets', [{ path: 'build_secrets', message: 'not available on this server' }]);
+    }
+    return this.deps.buildSecrets(manifest.name, keys);
+  }
+
   private async execute(deployment: DeploymentRecord, logs: LogWriter, created: string[]): Promise<void> {
     const { deployments, target, jobs } = this.deps;
     const manifest = deployment.manifest as JobManifest;
@@ -221,10 +240,12 @@ export class DeploymentPipeline {
         // No deployment id here: a label that changes every build would defeat the layer cache (it is on the containers).
       };
       if (commit) labels['pitlane.git-commit'] = commit;
+      const secrets = await this.buildSecrets(manifest);
+      if (secrets) logs.line(`build secrets ${Object.keys(secrets).join(', ')}: BuildKit secret mounts (RUN --mount=type=secret,id=KEY)`);
       try {
         const built = await target.buildImage(
           packContext(contextDir, dockerfileName),
-          { tag, dockerfile: dockerfileName, buildArgs: manifest.build_args, labels },
+          { tag, dockerfile: dockerfileName, buildArgs: manifest.build_args, labels, ...(secrets ? { secrets } : {}) },
           logs.line,
         );
         imageId = built.imageId;

@@ -1,3 +1,4 @@
 /** Infrastructure targets. */
 export type { InfrastructureTarget, ContainerSpec, ReplicaState, ManagedContainer, BuildOptions } from './target.js';
 export { DockerTarget, type DockerTargetOptions, LineSplitter, demultiplex, demultiplexLines } from './docker/index.js';
+export { composeRuntimeEnvironment, withRuntimeEnvironment, type RuntimeEnvironmentProvider, type RuntimeEnvironmentRequest } from './runtime-environment.js';

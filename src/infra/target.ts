@@ -48,6 +48,11 @@ export interface BuildOptions {
   dockerfile: string;
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
+  /**
+   * Build secrets, key → value: reach the build only as BuildKit secret mounts
+   * (`RUN --mount=type=secret,id=KEY`, file `/run/secrets/KEY`), never a layer, build argument or log line.
+   */
+  secrets?: Record<string, string>;
 }
 
 /** Operations Pitlane needs from an infrastructure target. Every method may throw on engine errors. */

@@ -71,6 +71,7 @@ export function normaliseManifest(input: ManifestInput): ParsedManifest {
     jobtype_extra: { ...input.jobtype_extra, user_module_port: input.jobtype_extra?.user_module_port ?? 7004 },
   };
   if (input.public_endpoints !== undefined) manifest.public_endpoints = [...input.public_endpoints];
+  if (input.build_secrets !== undefined) manifest.build_secrets = [...input.build_secrets];
   if (input.lint !== undefined) manifest.lint = input.lint;
   if (input.structure_tests !== undefined) manifest.structure_tests = input.structure_tests;
   if (input.image_checks !== undefined) manifest.image_checks = input.image_checks;

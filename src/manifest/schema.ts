@@ -115,6 +115,25 @@ const passThroughObject = (description: string) =>
     error: rule('must be an object'),
   }).meta({ description });
 
+/** `build_secrets`: keys of the job's build secrets, mounted only into `RUN --mount=type=secret,id=KEY` steps. */
+export const buildSecretsSchema = z
+  .array(
+    z
+      .string({ error: rule('must be a secret key (an environment variable name)') })
+      .regex(ENV_NAME_RE, { error: rule(`must be a secret key matching ${ENV_NAME_RE.source}`) }),
+    { error: rule('must be a list of secret keys') },
+  )
+  .max(100, { error: 'must name at most 100 build secrets' })
+  .superRefine((keys, ctx) => {
+    keys.forEach((key, index) => {
+      if (keys.indexOf(key) !== index) ctx.addIssue({ code: 'custom', message: `${key} is listed twice`, path: [index], input: key });
+    });
+  })
+  .meta({
+    description:
+      'Build secrets of the job (set with `pitlane secret set JOB KEY --build`), given to the build only as BuildKit secret mounts: `RUN --mount=type=secret,id=KEY` reads /run/secrets/KEY. Never in a layer, build argument or log.',
+  });
+
 /** `git`: where the source is cloned from. */
 export const gitSchema = z
   .strictObject(
@@ -202,6 +221,7 @@ export const manifestSchema = z
       labels: stringMap(z.string().min(1, { error: 'label names must not be empty' }), 'Free-form metadata for humans; values are stringified.').optional(),
       runtime_env: stringMap(runtimeEnvName, `Environment variables of the running container; values are stringified. Reserved: ${RESERVED_RUNTIME_ENV.join(', ')}.`).optional(),
       build_args: stringMap(envName, 'Docker build arguments; values are stringified.').optional(),
+      build_secrets: buildSecretsSchema.optional(),
       replicas: z
         .int({ error: replicasRule })
         .min(1, { error: replicasRule })

@@ -31,6 +31,8 @@ export interface JobManifest {
   runtime_env: Record<string, string>;
   /** Docker build arguments (`ARG` values). */
   build_args: Record<string, string>;
+  /** Keys of the job's build secrets, mounted with BuildKit into `RUN --mount=type=secret,id=KEY` steps; absent when not given. */
+  build_secrets?: string[];
   /** Number of containers serving this version, 1 to 50, default 1. */
   replicas: number;
   /** Limits; `null` when not set (the server's defaults apply). */

@@ -15,6 +15,7 @@ import type {
   ReplicaState,
 } from '../target.js';
 import { demultiplexLines, LineSplitter } from './log-lines.js';
+import { buildWithBuildKitCli, findBuildKitCli, type BuildKitCli } from './buildkit-cli.js';
 
 /** Configuration of the docker target. */
 export interface DockerTargetOptions {
@@ -26,6 +27,8 @@ export interface DockerTargetOptions {
   networkName: string;
   /** Value of the `pitlane.instance` label, identifying this Pitlane installation's containers. */
   installationId: string;
+  /** docker CLI for builds with secrets (BuildKit); found automatically when undefined (see buildkit-cli.ts). */
+  dockerCli?: string;
 }
 
 function sanitize(text: string): string {
@@ -35,6 +38,7 @@ function sanitize(text: string): string {
 /** The docker infrastructure target. */
 export class DockerTarget implements InfrastructureTarget {
   private networkReady: Promise<void> | undefined;
+  private buildKitCli: Promise<BuildKitCli> | undefined;
 
   constructor(private readonly options: DockerTargetOptions) {}
 
@@ -43,6 +47,15 @@ export class DockerTarget implements InfrastructureTarget {
   }
 
   async buildImage(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<{ imageId: string }> {
+    if (options.secrets && Object.keys(options.secrets).length > 0) {
+      // Secret mounts need BuildKit's client session, which the docker CLI implements (buildkit-cli.ts).
+      this.buildKitCli ??= findBuildKitCli(this.options.dockerCli ? [this.options.dockerCli] : undefined);
+      const cli = await this.buildKitCli.catch((error: unknown) => {
+        this.buildKitCli = undefined;
+        throw error;
+      });
+      return buildWithBuildKitCli(cli, context, options, onLog);
+    }
     const stream = await this.docker.buildImage(context as NodeJS.ReadableStream, {
       t: options.tag,
       dockerfile: options.dockerfile,
