@@ -13,11 +13,23 @@ import { multipartAware } from './multipart.js';
 import type { FastifyInstance } from 'fastify';
 import { PitlaneError } from '../errors.js';
 import type { DeploymentService } from '../deploy/index.js';
-import type { DeploymentRepository } from '../store/index.js';
+import type { DeploymentRecord, DeploymentRepository } from '../store/index.js';
+import { requirePrincipal, requireScope, type AuthService } from '../auth/index.js';
+import type { JobManifest } from '../manifest/index.js';
+import { callContext } from './auth-routes.js';
 
 export interface DeployRouteDeps {
   service: DeploymentService;
   deployments: DeploymentRepository;
+  auth: AuthService;
+}
+
+/** Loads a deployment the caller may read. @throws PitlaneError 404 unknown, 403 without read_job on its job. */
+async function readableDeployment(deps: DeployRouteDeps, request: import('fastify').FastifyRequest, id: string): Promise<DeploymentRecord> {
+  const deployment = await deps.deployments.get(id);
+  if (!deployment) throw new PitlaneError(404, 'DEPLOYMENT_NOT_FOUND', `no deployment with id "${id}"`);
+  requireScope(request, 'read_job', { job: deployment.jobName, version: deployment.jobVersion });
+  return deployment;
 }
 
 const idParams = {
@@ -59,7 +71,7 @@ async function readMultipartDeploy(request: import('fastify').FastifyRequest): P
 export function registerDeployRoutes(app: FastifyInstance, deps: DeployRouteDeps): void {
   app.post(
     '/api/v1/deploy',
-    {
+    { config: { auth: { scope: 'deploy_job' } },
       ...multipartAware,
       schema: {
         description:
@@ -93,12 +105,25 @@ export function registerDeployRoutes(app: FastifyInstance, deps: DeployRouteDeps
         }
         input = { manifest: body.manifest, buildContext, force: body.force ?? false };
       }
-      const deployment = await deps.service.deploy(input);
+      const principal = requirePrincipal(request);
+      let validated: JobManifest | undefined;
+      let isNewJob = false;
+      const deployment = await deps.service.deploy({
+        ...input,
+        authorize: async (manifest) => {
+          requireScope(request, 'deploy_job', { job: manifest.name, version: manifest.version });
+          validated = manifest;
+          isNewJob = !(await deps.auth.isJobKnown(manifest.name));
+        },
+      });
+      const publicEndpoints = (validated as { public_endpoints?: string[] } | undefined)?.public_endpoints ?? [];
+      await deps.auth.onDeploy(principal, deployment.jobName, deployment.jobVersion, publicEndpoints, isNewJob, callContext(request));
+      await deps.auth.recordAction(principal, 'deploy.create', `job:${deployment.jobName}@${deployment.jobVersion}`, { deployment_id: deployment.id, force: input.force, new_job: isNewJob }, callContext(request));
       return reply.status(202).send({ id: deployment.id, status: deployment.status, phase: deployment.phase, warnings: deployment.warnings });
     },
   );
 
-  app.get('/api/v1/deploy', {
+  app.get('/api/v1/deploy', { config: { auth: { scope: 'read_job' } },
     schema: {
       description: 'Recent deployments, newest first.',
       querystring: {
@@ -113,17 +138,19 @@ export function registerDeployRoutes(app: FastifyInstance, deps: DeployRouteDeps
     },
   }, async (request) => {
     const query = request.query as { job?: string; status?: 'queued' | 'running' | 'done' | 'failed'; limit: number };
-    const records = await deps.deployments.list({ jobName: query.job, status: query.status, limit: query.limit });
+    const records = (await deps.deployments.list({ jobName: query.job, status: query.status, limit: query.limit })).filter((r) =>
+      request.permissions.can('read_job', { job: r.jobName, version: r.jobVersion }),
+    );
     return { deployments: await Promise.all(records.map((r) => deps.service.deploymentView(r))) };
   });
 
-  app.get('/api/v1/deploy/:id', { schema: { description: 'One deployment: status, phase, warnings, error, and the job when done.', params: idParams } }, async (request) => {
-    return deps.service.describeDeployment((request.params as { id: string }).id);
+  app.get('/api/v1/deploy/:id', { config: { auth: { scope: 'read_job' } }, schema: { description: 'One deployment: status, phase, warnings, error, and the job when done.', params: idParams } }, async (request) => {
+    return deps.service.deploymentView(await readableDeployment(deps, request, (request.params as { id: string }).id));
   });
 
   app.get(
     '/api/v1/deploy/:id/logs',
-    {
+    { config: { auth: { scope: 'read_job' } },
       schema: {
         description: 'Build-log lines of a deployment. With follow=true, a text stream until the deployment ends.',
         params: idParams,
@@ -140,8 +167,7 @@ export function registerDeployRoutes(app: FastifyInstance, deps: DeployRouteDeps
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const { after, follow } = request.query as { after: number; follow: boolean };
-      const deployment = await deps.deployments.get(id);
-      if (!deployment) throw new PitlaneError(404, 'DEPLOYMENT_NOT_FOUND', `no deployment with id "${id}"`);
+      const deployment = await readableDeployment(deps, request, id);
       if (!follow) {
         const lines = await deps.deployments.logs(id, after);
         return { status: deployment.status, phase: deployment.phase, lines };

@@ -12,6 +12,7 @@ export function registerImageRoutes(app: FastifyInstance, checker: ImageChecker)
   app.get(
     '/api/v1/images/:ref/report',
     {
+      config: { auth: { scope: 'read_job' } },
       schema: {
         description: "Image report: layers, dive's efficiency, wasted bytes and wasted user percent, reclaimable bytes, top inefficient files.",
         params: { type: 'object', required: ['ref'], properties: { ref: { type: 'string', maxLength: 512 } } },

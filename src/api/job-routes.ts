@@ -12,11 +12,14 @@ import { jobView, type DeploymentService } from '../deploy/index.js';
 import { resolveVersion } from '../gateway/index.js';
 import type { InfrastructureTarget } from '../infra/index.js';
 import type { JobRecord, JobRepository } from '../store/index.js';
+import { requireScope, type AuthService } from '../auth/index.js';
+import { callContext } from './auth-routes.js';
 
 export interface JobRouteDeps {
   service: DeploymentService;
   jobs: JobRepository;
   target: InfrastructureTarget;
+  auth: AuthService;
 }
 
 const nameVersionParams = {
@@ -41,23 +44,29 @@ export async function findJob(jobs: JobRepository, name: string, spec: string): 
 
 /** Registers the job routes. */
 export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
-  app.get('/api/v1/jobs', { schema: { description: 'Every deployed job version.' } }, async () => ({ jobs: await deps.service.listJobs() }));
+  app.get('/api/v1/jobs', { config: { auth: { scope: 'read_job' } }, schema: { description: 'Every deployed job version.' } }, async (request) => ({
+    jobs: (await deps.service.listJobs()).filter((job) => request.permissions.can('read_job', { job: job.name, version: job.version })),
+  }));
 
-  app.get('/api/v1/jobs/:name/:version', { schema: { description: 'One job version.', params: nameVersionParams } }, async (request) => {
+  app.get('/api/v1/jobs/:name/:version', { config: { auth: { scope: 'read_job' } }, schema: { description: 'One job version.', params: nameVersionParams } }, async (request) => {
     const { name, version } = request.params as { name: string; version: string };
     const job = await findJob(deps.jobs, name, version);
+    requireScope(request, 'read_job', { job: job.name, version: job.version });
     return jobView(job, await deps.jobs.replicas(job.name, job.version));
   });
 
-  app.delete('/api/v1/jobs/:name/:version', { schema: { description: 'Delete a job version (exact version only).', params: nameVersionParams } }, async (request, reply) => {
+  app.delete('/api/v1/jobs/:name/:version', { config: { auth: { scope: 'delete_job' } }, schema: { description: 'Delete a job version (exact version only).', params: nameVersionParams } }, async (request, reply) => {
     const { name, version } = request.params as { name: string; version: string };
+    const principal = requireScope(request, 'delete_job', { job: name, version });
     await deps.service.deleteJob(name, version);
+    await deps.auth.removeJobIdentity(name, version);
+    await deps.auth.recordAction(principal, 'job.delete', `job:${name}@${version}`, {}, callContext(request));
     return reply.status(200).send({ deleted: { name, version } });
   });
 
   app.get(
     '/api/v1/jobs/:name/:version/logs',
-    {
+    { config: { auth: { scope: 'read_job' } },
       schema: {
         description: 'Output of a job version\'s container (text). follow=true streams until the client disconnects.',
         params: nameVersionParams,
@@ -76,6 +85,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
       const { name, version } = request.params as { name: string; version: string };
       const { tail, follow, replica } = request.query as { tail: number; follow: boolean; replica: number };
       const job = await findJob(deps.jobs, name, version);
+      requireScope(request, 'read_job', { job: job.name, version: job.version });
       const replicas = await deps.jobs.replicas(job.name, job.version);
       const chosen = replicas.find((r) => r.replicaIndex === replica);
       if (!chosen) throw new PitlaneError(404, 'REPLICA_NOT_FOUND', `${name} ${job.version} has no replica ${replica}`, [{ path: 'replica', message: 'no such replica' }]);

@@ -21,6 +21,7 @@ export function registerLintRoutes(app: FastifyInstance, maxDockerfileBytes: num
   app.post(
     '/api/v1/lint',
     {
+      config: { auth: { authenticated: true } },
       schema: {
         description: 'Lint a Dockerfile with hadolint\'s DL rules and Pitlane\'s PL rules.',
         body: {

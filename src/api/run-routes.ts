@@ -18,7 +18,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PitlaneError } from '../errors.js';
 import { resolveResultPath, type RunEvents, type RunRequest, type RunService } from '../runs/index.js';
 import { TERMINAL_RUN_STATUSES as TERMINAL_STATUSES } from '../store/index.js';
-import type { RunRepository } from '../store/index.js';
+import type { RunRecord, RunRepository } from '../store/index.js';
+import { requirePrincipal } from '../auth/index.js';
 import type { RunStatus } from '../store/schema.js';
 
 export interface RunRouteDeps {
@@ -46,6 +47,19 @@ async function partBuffer(part: { file: Readable & { truncated?: boolean } }, wh
   }
   if (part.file.truncated) throw new PitlaneError(413, 'PAYLOAD_TOO_LARGE', `the ${what} is larger than the server accepts`, [{ path: what, message: 'too large' }]);
   return Buffer.concat(chunks);
+}
+
+/**
+ * Loads a run the caller may see: one they submitted, or any run for admins.
+ * @throws PitlaneError 404 `RUN_NOT_FOUND` for unknown runs and for other identities' runs.
+ */
+async function ownRun(deps: { service: RunService }, request: FastifyRequest, id: string): Promise<RunRecord> {
+  const principal = requirePrincipal(request);
+  const run = await deps.service.get(id);
+  if (!request.permissions.can('admin') && run.createdBy !== `${principal.kind}:${principal.name}`) {
+    throw new PitlaneError(404, 'RUN_NOT_FOUND', `no run with id "${id}"`, [{ path: 'id', message: 'unknown run' }]);
+  }
+  return run;
 }
 
 async function readMultipartRun(request: FastifyRequest, maxDockerfileBytes: number): Promise<RunRequest> {
@@ -113,13 +127,14 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRouteDeps): voi
       }
       input = { fields, context };
     }
-    const run = await deps.service.submit(input);
+    const principal = requirePrincipal(request);
+    const run = await deps.service.submit({ ...input, createdBy: `${principal.kind}:${principal.name}` });
     return reply.status(201).send({ id: run.id, status: run.status });
   };
-  app.post('/api/v1/runs', { ...multipartAware, schema: { description: 'Submit a one-shot run (JSON or multipart). 201 {id, status:"queued"}.' } }, submit);
-  app.post('/run', { ...multipartAware, schema: { description: "Seed 002's upload: multipart with the Dockerfile in `file`. Alias of POST /api/v1/runs." } }, submit);
+  app.post('/api/v1/runs', { config: { auth: { scope: 'run' } }, ...multipartAware, schema: { description: 'Submit a one-shot run (JSON or multipart). 201 {id, status:"queued"}.' } }, submit);
+  app.post('/run', { config: { auth: { scope: 'run' } }, ...multipartAware, schema: { description: "Seed 002's upload: multipart with the Dockerfile in `file`. Alias of POST /api/v1/runs." } }, submit);
 
-  app.get('/api/v1/runs', {
+  app.get('/api/v1/runs', { config: { auth: { scope: 'run' } },
     schema: {
       description: 'Runs, newest first, with a status filter and offset pagination.',
       querystring: {
@@ -134,25 +149,29 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRouteDeps): voi
     },
   }, async (request) => {
     const query = request.query as { status?: RunStatus; limit: number; offset: number };
-    const { runs, total } = await deps.runs.list(query);
+    const principal = requirePrincipal(request);
+    // Admins see every run; others the runs they submitted.
+    const { runs, total } = await deps.runs.list({ ...query, createdBy: request.permissions.can('admin') ? undefined : `${principal.kind}:${principal.name}` });
     return { runs: runs.map((r) => deps.service.view(r)), total, limit: query.limit, offset: query.offset };
   });
 
-  app.get('/api/v1/runs/:id', { schema: { description: 'One run.', params: idParams } }, async (request) => {
-    return deps.service.view(await deps.service.get((request.params as { id: string }).id));
+  app.get('/api/v1/runs/:id', { config: { auth: { scope: 'run' } }, schema: { description: 'One run.', params: idParams } }, async (request) => {
+    return deps.service.view(await ownRun(deps, request, (request.params as { id: string }).id));
   });
-  app.get('/status', {
+  app.get('/status', { config: { auth: { scope: 'run' } },
     schema: {
       description: "Seed 002's status: GET /status?id=RUN_ID, same answer as GET /api/v1/runs/{id}.",
       querystring: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
     },
-  }, async (request) => deps.service.view(await deps.service.get((request.query as { id: string }).id)));
+  }, async (request) => deps.service.view(await ownRun(deps, request, (request.query as { id: string }).id)));
 
-  app.delete('/api/v1/runs/:id', { schema: { description: 'Cancel a run (SIGTERM, SIGKILL after the grace period).', params: idParams } }, async (request) => {
-    return deps.service.view(await deps.service.cancel((request.params as { id: string }).id));
+  app.delete('/api/v1/runs/:id', { config: { auth: { scope: 'run' } }, schema: { description: 'Cancel a run (SIGTERM, SIGKILL after the grace period).', params: idParams } }, async (request) => {
+    const { id } = request.params as { id: string };
+    await ownRun(deps, request, id);
+    return deps.service.view(await deps.service.cancel(id));
   });
 
-  app.get('/api/v1/runs/:id/logs', {
+  app.get('/api/v1/runs/:id/logs', { config: { auth: { scope: 'run' } },
     schema: {
       description: 'Stored output of a run with stream labels (stdout, stderr, system) and times; follow=true streams until the run ends.',
       params: idParams,
@@ -169,7 +188,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRouteDeps): voi
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const { after, follow, format } = request.query as { after: number; follow: boolean; format: 'text' | 'ndjson' };
-    const run = await deps.service.get(id);
+    const run = await ownRun(deps, request, id);
     if (!follow) return { status: run.status, lines: await deps.runs.logs(id, after) };
     const stream = new Readable({ read() {} });
     let cursor = after;
@@ -195,9 +214,9 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRouteDeps): voi
     return reply.type(format === 'ndjson' ? 'application/x-ndjson' : 'text/plain; charset=utf-8').send(stream);
   });
 
-  app.get('/api/v1/runs/:id/results/*', { schema: { description: 'Download one result file of a run.' } }, async (request, reply) => {
+  app.get('/api/v1/runs/:id/results/*', { config: { auth: { scope: 'run' } }, schema: { description: 'Download one result file of a run.' } }, async (request, reply) => {
     const params = request.params as { id: string; '*': string };
-    const run = await deps.service.get(params.id);
+    const run = await ownRun(deps, request, params.id);
     const file = await resolveResultPath(deps.service.resultsRoot(run), decodeURIComponent(params['*'] ?? ''));
     return reply.type('application/octet-stream').send(createReadStream(file));
   });

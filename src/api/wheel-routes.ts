@@ -68,7 +68,7 @@ export function registerWheelRoutes(app: FastifyInstance, deps: WheelRouteDeps):
   const { wheelhouse, builds } = deps;
   const maxSourceBytes = deps.maxSourceBytes ?? 256 * 1024 * 1024;
 
-  app.post('/api/v1/wheels', {
+  app.post('/api/v1/wheels', { config: { auth: { scope: 'deploy_job' } },
     ...multipartAware,
     schema: {
       description:
@@ -103,7 +103,7 @@ export function registerWheelRoutes(app: FastifyInstance, deps: WheelRouteDeps):
     return reply.status(created ? 201 : 200).send(wheel);
   });
 
-  app.get('/api/v1/wheels', {
+  app.get('/api/v1/wheels', { config: { auth: { scope: 'read_job' } },
     schema: {
       description: 'Stored wheels (name, version, tags, size, sha256, uploaded_at), sorted by project.',
       querystring: {
@@ -117,14 +117,14 @@ export function registerWheelRoutes(app: FastifyInstance, deps: WheelRouteDeps):
     return { wheels: wheelhouse.list(name ? { name } : {}) };
   });
 
-  app.get('/api/v1/wheels/builds', {
+  app.get('/api/v1/wheels/builds', { config: { auth: { scope: 'read_job' } },
     schema: {
       description: 'Recent wheel builds, newest first.',
       querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } } },
     },
   }, async (request) => ({ builds: await builds.list((request.query as { limit: number }).limit) }));
 
-  app.get('/api/v1/wheels/builds/:id', {
+  app.get('/api/v1/wheels/builds/:id', { config: { auth: { scope: 'read_job' } },
     schema: {
       description: "One wheel build: status, wheels added and reused, error, and its log's lines after line `after`.",
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'Build id (UUID).' } } },
@@ -142,7 +142,7 @@ export function registerWheelRoutes(app: FastifyInstance, deps: WheelRouteDeps):
     return { ...record, log: log.lines, log_total: log.total };
   });
 
-  app.get('/api/v1/wheels/:filename', { schema: { description: 'One stored wheel.', params: filenameParams } }, async (request) => {
+  app.get('/api/v1/wheels/:filename', { config: { auth: { scope: 'read_job' } }, schema: { description: 'One stored wheel.', params: filenameParams } }, async (request) => {
     const { filename } = request.params as { filename: string };
     parseWheelFilename(filename);
     const wheel = wheelhouse.get(filename);
@@ -150,12 +150,12 @@ export function registerWheelRoutes(app: FastifyInstance, deps: WheelRouteDeps):
     return wheel;
   });
 
-  app.delete('/api/v1/wheels/:filename', { schema: { description: 'Delete a wheel from the wheelhouse.', params: filenameParams } }, async (request) => {
+  app.delete('/api/v1/wheels/:filename', { config: { auth: { scope: 'admin' } }, schema: { description: 'Delete a wheel from the wheelhouse.', params: filenameParams } }, async (request) => {
     const { filename } = request.params as { filename: string };
     return { deleted: await wheelhouse.delete(filename) };
   });
 
-  app.post('/api/v1/wheels/build', {
+  app.post('/api/v1/wheels/build', { config: { auth: { scope: 'deploy_job' } },
     ...multipartAware,
     schema: {
       description:
@@ -199,9 +199,9 @@ export function registerWheelRoutes(app: FastifyInstance, deps: WheelRouteDeps):
 
   // The index pip reads.
   const redirect = (to: string) => async (_request: FastifyRequest, reply: FastifyReply) => reply.redirect(to, 301);
-  app.get('/wheels/simple', { schema: { hide: true } }, redirect('/wheels/simple/'));
-  app.get('/wheels/find-links', { schema: { hide: true } }, redirect('/wheels/find-links/'));
-  app.get('/wheels/simple/', { schema: { description: 'PEP 503 simple index: one link per project in the wheelhouse (HTML).' } }, async (_request, reply) =>
+  app.get('/wheels/simple', { config: { auth: { public: true } }, schema: { hide: true } }, redirect('/wheels/simple/'));
+  app.get('/wheels/find-links', { config: { auth: { public: true } }, schema: { hide: true } }, redirect('/wheels/find-links/'));
+  app.get('/wheels/simple/', { config: { auth: { public: true } }, schema: { description: 'PEP 503 simple index: one link per project in the wheelhouse (HTML).' } }, async (_request, reply) =>
     html(reply, simpleRootHtml(wheelhouse.projects().keys())),
   );
   const projectPage = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -215,17 +215,17 @@ export function registerWheelRoutes(app: FastifyInstance, deps: WheelRouteDeps):
     if (!wheels) throw new PitlaneError(404, 'PROJECT_NOT_FOUND', `no wheels of "${normalized}" in the wheelhouse`, [{ path: 'project', message: 'not found' }]);
     return html(reply, simpleProjectHtml(normalized, wheels));
   };
-  app.get('/wheels/simple/:project', { schema: { hide: true } }, projectPage);
-  app.get('/wheels/simple/:project/', {
+  app.get('/wheels/simple/:project', { config: { auth: { public: true } }, schema: { hide: true } }, projectPage);
+  app.get('/wheels/simple/:project/', { config: { auth: { public: true } },
     schema: {
       description: "PEP 503 project page: links to the project's wheels with #sha256 and data-requires-python (HTML). Other spellings of the name redirect to the normalised one.",
       params: { type: 'object', required: ['project'], properties: { project: { type: 'string' } } },
     },
   }, projectPage);
-  app.get('/wheels/find-links/', { schema: { description: 'Every wheel as a link (HTML), for pip --find-links URL.' } }, async (_request, reply) =>
+  app.get('/wheels/find-links/', { config: { auth: { public: true } }, schema: { description: 'Every wheel as a link (HTML), for pip --find-links URL.' } }, async (_request, reply) =>
     html(reply, findLinksHtml(wheelhouse.list())),
   );
-  app.get('/wheels/files/:filename', { schema: { description: 'Download a wheel.', params: filenameParams } }, async (request, reply) => {
+  app.get('/wheels/files/:filename', { config: { auth: { public: true } }, schema: { description: 'Download a wheel.', params: filenameParams } }, async (request, reply) => {
     const { filename } = request.params as { filename: string };
     const path = wheelhouse.filePath(filename);
     const wheel = wheelhouse.get(filename);

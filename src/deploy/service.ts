@@ -10,7 +10,7 @@ import { extractArchive, type ExtractLimits } from '../build/index.js';
 import { isPitlaneError, PitlaneError } from '../errors.js';
 import { lintConfigFromObject } from '../dockerfile/index.js';
 import type { InfrastructureTarget } from '../infra/index.js';
-import { validateManifest } from '../manifest/index.js';
+import { registryTrusted, validateManifest } from '../manifest/index.js';
 import type { JobManifest } from '../manifest/types.js';
 import type { DeploymentRecord, DeploymentRepository, JobRecord, JobRepository, ReplicaRecord } from '../store/index.js';
 import { checkResources, type ResourcePolicy } from './container-spec.js';
@@ -24,6 +24,11 @@ export interface DeployRequest {
   buildContext?: Readable;
   /** Redeploy an existing version. */
   force?: boolean;
+  /**
+   * Called with the validated manifest before anything is stored or extracted; throws (e.g. a 403
+   * PitlaneError) to refuse the deployment.
+   */
+  authorize?: (manifest: JobManifest) => Promise<void> | void;
 }
 
 /** Dependencies of the {@link DeploymentService}. */
@@ -40,6 +45,8 @@ export interface DeploymentServiceOptions {
   onJobsChanged: () => Promise<void>;
   /** Parses manifest text (YAML) into the normalised manifest and warnings. */
   parseManifestText: (text: string) => { manifest: JobManifest; warnings: string[] };
+  /** Registry hosts a deploy of a pre-built `image` may use (`parseTrustedRegistries`); empty or absent: any. */
+  trustedRegistries?: string[];
 }
 
 /** Job version summary returned by the API. */
@@ -110,7 +117,8 @@ export class DeploymentService {
 
   /**
    * Validates and queues a deployment. Resolves once it is stored durably.
-   * @throws PitlaneError 400 invalid manifest or archive, 409 version exists (without force) or is
+   * @throws PitlaneError 400 invalid manifest or archive, 403 REGISTRY_FORBIDDEN (a pre-built
+   * `image` from a registry outside the trusted list), 409 version exists (without force) or is
    * being deployed, 413 archive over the limits.
    */
   async deploy(request: DeployRequest): Promise<DeploymentRecord> {
@@ -118,6 +126,7 @@ export class DeploymentService {
       typeof request.manifest === 'string'
         ? this.options.parseManifestText(request.manifest)
         : validateManifest(request.manifest);
+    await request.authorize?.(manifest);
     checkResources(manifest, this.options.policy);
     validateImageCheckSections(manifest);
     try {
@@ -130,6 +139,13 @@ export class DeploymentService {
     if (!sourceKind) {
       throw new PitlaneError(400, 'SOURCE_MISSING', 'nothing to deploy: upload a build context, or set git.remote or image in the manifest', [
         { path: 'git.remote', message: 'required when no build context is uploaded and no image is given' },
+      ]);
+    }
+    const trusted = this.options.trustedRegistries ?? [];
+    if (sourceKind === 'image' && manifest.image && !registryTrusted(manifest.image, trusted)) {
+      request.buildContext?.resume();
+      throw new PitlaneError(403, 'REGISTRY_FORBIDDEN', `image ${manifest.image} does not come from a trusted registry (PITLANE_TRUSTED_REGISTRIES: ${trusted.join(', ')})`, [
+        { path: 'image', message: 'not from a trusted registry' },
       ]);
     }
     const active = await this.options.deployments.findActive(manifest.name, manifest.version);

@@ -3,8 +3,8 @@
  * It authenticates, resolves the version, picks a ready replica and streams the request and the
  * response through undici connection pools (keep-alive, one pool per replica address).
  *
- * Errors are JSON `{error:{code,message,details}}`: 401 no or wrong token, 404 unknown job or
- * version, 502 replica unreachable, 503 no replica ready, 504 the job's timeout passed.
+ * Errors are JSON `{error:{code,message,details}}`: 401 no or wrong token, 403 no `call_job`
+ * permission on the job, version or endpoint, 404 unknown job or version, 502 replica unreachable, 503 no replica ready, 504 the job's timeout passed.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -12,11 +12,19 @@ import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { mapUpstreamPath, parseGatewayUrl } from './paths.js';
 import type { RouteReplica, RouteVersion, RoutingTable } from './routing-table.js';
 
+/** The gateway's authorisation decision for one call. */
+export type GatewayDecision = { ok: true } | { ok: false; status: 401 | 403; message: string };
+
 /** Dependencies of the gateway handler. */
 export interface GatewayOptions {
   routes: RoutingTable;
-  /** True when the request carries a token allowed to call jobs. */
-  authorize: (headers: IncomingHttpHeaders) => boolean;
+  /**
+   * Decides whether the request may call `endpoint` (the path after the version, e.g.
+   * `/api/v1/perform`) of job `name` at exact `version`: `ok`, `unauthenticated` (401: no, unknown,
+   * revoked or expired token; `message` says which) or `forbidden` (403: no `call_job` there).
+   * Must answer from memory (no database round trip).
+   */
+  authorize: (headers: IncomingHttpHeaders, name: string, version: string, endpoint: string) => GatewayDecision;
   /** Called when a replica could not be reached, so reconciliation looks at it soon. */
   onReplicaUnreachable: (containerId: string) => void;
   /** Keep-alive connections per replica. */
@@ -143,10 +151,6 @@ export class Gateway {
       sendError(res, 404, 'NOT_FOUND', 'not a gateway path: use /pub/job/{name}/{version}/api/v1/...', requestId);
       return;
     }
-    if (!this.options.authorize(req.headers)) {
-      sendError(res, 401, 'UNAUTHENTICATED', 'a valid token is required (Authorization: Bearer <token> or X-Racetrack-Auth)', requestId);
-      return;
-    }
     const resolved = this.options.routes.resolve(target.name, target.versionSpec);
     if (!resolved) {
       sendError(res, 404, 'JOB_NOT_FOUND', `job "${target.name}" is not deployed`, requestId);
@@ -164,7 +168,13 @@ export class Gateway {
       return;
     }
     if ('local' in upstream) {
+      // /live, /ready and /health of a job are always public (Racetrack's rule).
       this.answerLocally(res, route, upstream.local, requestId);
+      return;
+    }
+    const decision = this.options.authorize(req.headers, route.name, route.version, target.rest || '/');
+    if (!decision.ok) {
+      sendError(res, decision.status, decision.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', decision.message, requestId);
       return;
     }
     const replica = this.options.routes.pickReplica(route);

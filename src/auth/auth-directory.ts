@@ -1,0 +1,180 @@
+/**
+ * The in-memory permission cache every request is checked against: no database round trip on the
+ * hot path. It holds a snapshot of identities, live token hashes, grants and approved public
+ * endpoints. A change made by this process reloads it before the change is acknowledged
+ * ({@link AuthDirectory.reload}); changes by other processes sharing the database are noticed by
+ * polling the `auth_epoch` counter (every `pollMs`, default 250 ms), so they apply within 1 s.
+ * Token last-use times are collected in memory and written every `flushMs` (default 10 s).
+ */
+import type { AuthSnapshot, IdentityRecord, IdentityRepository } from './identity-repository.js';
+import { hashToken, type RequestCredential } from './tokens.js';
+import { hasScopeOnJob, isAllowed, normaliseEndpoint, type JobResource, type PermissionGrant, type Scope } from './policy.js';
+import type { Principal, PrincipalPermissions } from './request-auth.js';
+
+interface CachedToken {
+  id: string;
+  identity: IdentityRecord;
+  expiresAtMs: number | null;
+}
+
+/** The outcome of authenticating a credential. */
+export type AuthenticationResult =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: 'missing' | 'unknown' | 'expired' | 'disabled' };
+
+const HASH_MEMO_LIMIT = 4096;
+
+/** Permission cache with change propagation. */
+export class AuthDirectory {
+  private tokens = new Map<string, CachedToken>();
+  private grantsByIdentity = new Map<string, PermissionGrant[]>();
+  private publicEndpoints = new Set<string>();
+  private permissionViews = new Map<string, PrincipalPermissions>();
+  private epoch = '';
+  /** token → SHA-256 hex, so a busy caller's token is hashed once. */
+  private readonly hashes = new Map<string, string>();
+  private readonly lastUsed = new Map<string, string>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+
+  constructor(
+    private readonly repository: IdentityRepository,
+    private readonly options: { pollMs?: number; flushMs?: number; now?: () => number; log?: (error: unknown) => void } = {},
+  ) {}
+
+  /** Loads the first snapshot and starts polling and last-use flushing. */
+  async start(): Promise<void> {
+    await this.reload();
+    this.pollTimer = setInterval(() => void this.poll(), this.options.pollMs ?? 250);
+    this.flushTimer = setInterval(() => void this.flushLastUse(), this.options.flushMs ?? 10_000);
+    this.pollTimer.unref();
+    this.flushTimer.unref();
+  }
+
+  /** Stops timers and writes pending last-use times. */
+  async stop(): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.flushLastUse();
+  }
+
+  /** Re-reads the snapshot now (call after every change this process makes). */
+  async reload(): Promise<void> {
+    const next = this.repository.snapshot().then((snapshot) => this.apply(snapshot));
+    this.reloading = next;
+    try {
+      await next;
+    } finally {
+      if (this.reloading === next) this.reloading = undefined;
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.reloading) return;
+    try {
+      const epoch = await this.repository.epoch();
+      if (epoch !== this.epoch) await this.reload();
+    } catch (error) {
+      this.options.log?.(error);
+    }
+  }
+
+  private apply(snapshot: AuthSnapshot): void {
+    const identities = new Map(snapshot.identities.map((identity) => [identity.id, identity]));
+    const tokens = new Map<string, CachedToken>();
+    for (const token of snapshot.tokens) {
+      const identity = identities.get(token.identityId);
+      if (!identity) continue;
+      tokens.set(token.hash, { id: token.id, identity, expiresAtMs: token.expiresAt ? Date.parse(token.expiresAt) : null });
+    }
+    const grants = new Map<string, PermissionGrant[]>();
+    for (const grant of snapshot.grants) {
+      const list = grants.get(grant.identityId) ?? [];
+      list.push(grant);
+      grants.set(grant.identityId, list);
+    }
+    this.tokens = tokens;
+    this.grantsByIdentity = grants;
+    this.publicEndpoints = new Set(snapshot.approvedPublicEndpoints.map((e) => publicKey(e.jobName, e.jobVersion, e.endpoint)));
+    this.permissionViews = new Map();
+    this.epoch = snapshot.epoch;
+  }
+
+  private hash(token: string): string {
+    let hash = this.hashes.get(token);
+    if (hash === undefined) {
+      hash = hashToken(token);
+      if (this.hashes.size >= HASH_MEMO_LIMIT) this.hashes.clear();
+      this.hashes.set(token, hash);
+    }
+    return hash;
+  }
+
+  /** Finds the identity behind a credential and notes the token's use. Never throws. */
+  authenticate(credential: RequestCredential | undefined): AuthenticationResult {
+    if (!credential) return { ok: false, reason: 'missing' };
+    const entry = this.tokens.get(this.hash(credential.token));
+    if (!entry) return { ok: false, reason: 'unknown' };
+    const now = (this.options.now ?? Date.now)();
+    if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) return { ok: false, reason: 'expired' };
+    if (entry.identity.disabled) return { ok: false, reason: 'disabled' };
+    this.lastUsed.set(entry.id, new Date(now).toISOString());
+    return {
+      ok: true,
+      principal: { identityId: entry.identity.id, kind: entry.identity.kind, name: entry.identity.name, tokenId: entry.id, viaCookie: credential.viaCookie },
+    };
+  }
+
+  /** Permission checks for `identityId`, memoised per snapshot. */
+  permissionsOf(identityId: string): PrincipalPermissions {
+    let view = this.permissionViews.get(identityId);
+    if (!view) {
+      const grants = this.grantsByIdentity.get(identityId) ?? [];
+      const decisions = new Map<string, boolean>();
+      view = {
+        can(scope: Scope, resource: JobResource = {}): boolean {
+          const key = `${scope}\u0000${resource.job ?? ''}\u0000${resource.version ?? ''}\u0000${resource.endpoint ?? ''}`;
+          let decision = decisions.get(key);
+          if (decision === undefined) {
+            decision = isAllowed(grants, scope, resource);
+            if (decisions.size < 10_000) decisions.set(key, decision);
+          }
+          return decision;
+        },
+        canOnJob(scope: Scope, name: string): boolean {
+          return hasScopeOnJob(grants, scope, name);
+        },
+      };
+      this.permissionViews.set(identityId, view);
+    }
+    return view;
+  }
+
+  /** The grants of `identityId` in the cache. */
+  grantsOf(identityId: string): readonly PermissionGrant[] {
+    return this.grantsByIdentity.get(identityId) ?? [];
+  }
+
+  /** True when an admin approved `endpoint` of `jobName` `jobVersion` as public. */
+  isPublicEndpoint(jobName: string, jobVersion: string, endpoint: string): boolean {
+    if (this.publicEndpoints.size === 0) return false;
+    return this.publicEndpoints.has(publicKey(jobName, jobVersion, normaliseEndpoint(endpoint)));
+  }
+
+  /** Writes collected last-use times. */
+  async flushLastUse(): Promise<void> {
+    if (this.lastUsed.size === 0) return;
+    const batch = new Map(this.lastUsed);
+    this.lastUsed.clear();
+    try {
+      await this.repository.touchTokens(batch);
+    } catch (error) {
+      this.options.log?.(error);
+    }
+  }
+}
+
+function publicKey(jobName: string, jobVersion: string, endpoint: string): string {
+  return `${jobName}\u0000${jobVersion}\u0000${endpoint}`;
+}
