@@ -6,7 +6,7 @@
  * the byte or entry limits. Nothing is ever written outside `destination`.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { lstat, mkdir, readlink, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, posix, relative, sep } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -106,6 +106,33 @@ async function linkResolvesInside(root: string, linkPath: string): Promise<boole
     }
   }
   return true;
+}
+
+/**
+ * Walks the tree below `root` (not following links, skipping `skip` names such as `.git`) and
+ * returns the root-relative path of the first symlink that, followed the way the kernel follows
+ * it, ends outside `root`, or of the first device, FIFO or socket; undefined when there is none.
+ * For trees Pitlane did not extract itself (git clones), which must meet the extractor's rules.
+ * @param limits stops with a finding after `maxEntries` entries (the tree is then too big to trust).
+ */
+export async function findUnsafeTreeEntry(root: string, skip: readonly string[] = ['.git'], limits: Pick<ExtractLimits, 'maxEntries'> = DEFAULT_EXTRACT_LIMITS): Promise<{ path: string; reason: string } | undefined> {
+  const pending: string[] = [''];
+  let seen = 0;
+  while (pending.length > 0) {
+    const dir = pending.pop() as string;
+    const entries = await readdir(join(root, dir), { withFileTypes: true });
+    for (const entry of entries) {
+      if (dir === '' && skip.includes(entry.name)) continue;
+      seen += 1;
+      const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (seen > limits.maxEntries) return { path, reason: `the tree has more than ${limits.maxEntries} entries` };
+      if (entry.isDirectory()) pending.push(path);
+      else if (entry.isSymbolicLink()) {
+        if (!(await linkResolvesInside(root, path))) return { path, reason: 'symlink leads outside the tree' };
+      } else if (!entry.isFile()) return { path, reason: 'devices, FIFOs and sockets are not allowed' };
+    }
+  }
+  return undefined;
 }
 
 /** Detects gzip by its magic bytes and returns a stream of the plain tar. */

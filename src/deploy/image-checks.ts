@@ -6,10 +6,12 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { PitlaneError } from '../errors.js';
+import { hardenedHostConfig, type ContainerLimits } from '../infra/index.js';
 import {
   analyzeImageArchive,
   createDockerStructureTestRunner,
   evaluateImageChecks,
+  hostAccessOptions,
   normalizeImageCheckRules,
   parseStructureTests,
   runStructureTests,
@@ -32,7 +34,14 @@ export class DockerImageChecker implements ImageChecker {
   /** Reports of recently analysed image ids (an image id names immutable content), newest last. */
   private readonly cache = new Map<string, ImageReport>();
 
-  constructor(private readonly docker: Docker) {}
+  /**
+   * @param limits limits of each structure-test container (default 1 GiB, 1 core, 512 processes);
+   *   they also get the rest of the hardened baseline and no access to the host.
+   */
+  constructor(
+    private readonly docker: Docker,
+    private readonly limits: ContainerLimits = { memoryBytes: 1024 * 1024 * 1024, cpuCores: 1, pidsLimit: 512 },
+  ) {}
 
   async report(imageId: string): Promise<ImageReport> {
     const cacheable = imageId.startsWith('sha256:');
@@ -48,7 +57,12 @@ export class DockerImageChecker implements ImageChecker {
   }
 
   async structureTests(imageId: string, config: ReturnType<typeof parseStructureTests>): Promise<StructureTestReport> {
-    const runner = createDockerStructureTestRunner(this.docker, imageId, { labels: { 'pitlane.structure-test': '1', 'pitlane.managed': 'false' } });
+    const runner = createDockerStructureTestRunner(this.docker, imageId, {
+      labels: { 'pitlane.structure-test': '1', 'pitlane.managed': 'false' },
+      hostConfig: { ...hardenedHostConfig(this.limits), NetworkMode: 'none' },
+      allowHostAccess: false,
+      hostEnv: {},
+    });
     try {
       return await runStructureTests(config, runner);
     } finally {
@@ -58,16 +72,29 @@ export class DockerImageChecker implements ImageChecker {
 }
 
 /**
- * Validates the manifest's `image_checks` and `structure_tests` sections at deploy time.
+ * Validates the manifest's `image_checks` and `structure_tests` sections at deploy time. Structure
+ * tests run on the server, so their `containerRunOptions` may not reach the host: `privileged`,
+ * `capabilities`, `bindMounts`, `envFile` (a server file) and `envVars` (the server's environment)
+ * are refused.
  * @throws PitlaneError 400 MANIFEST_INVALID naming the field.
  */
 export function validateImageCheckSections(manifest: JobManifest): void {
+  let config: ReturnType<typeof parseStructureTests> | undefined;
   try {
     if (manifest.image_checks !== undefined) normalizeImageCheckRules(manifest.image_checks, 'image_checks');
-    if (manifest.structure_tests !== undefined) parseStructureTests(manifest.structure_tests as object);
+    if (manifest.structure_tests !== undefined) config = parseStructureTests(manifest.structure_tests as object);
   } catch (error) {
     const e = error as PitlaneError;
     throw new PitlaneError(400, 'MANIFEST_INVALID', e.message, e.details ?? []);
+  }
+  const refused = hostAccessOptions(config?.containerRunOptions ?? null);
+  if (refused.length > 0) {
+    throw new PitlaneError(
+      400,
+      'MANIFEST_INVALID',
+      `structure_tests.containerRunOptions may not reach the server's host: ${refused.join(', ')} ${refused.length === 1 ? 'is' : 'are'} not allowed`,
+      refused.map((field) => ({ path: `structure_tests.containerRunOptions.${field}`, message: 'not allowed on the server' })),
+    );
   }
 }
 

@@ -29,6 +29,8 @@ export interface PipelineDependencies {
   policy: ResourcePolicy;
   pubUrl: string;
   readyTimeoutMs: number;
+  /** Longest a git clone may take, in ms (default 5 minutes); git is killed after it. */
+  gitTimeoutMs?: number;
   /** Called after a job version was switched or changed, so the gateway reloads its routes. */
   onJobsChanged: () => Promise<void>;
   /** Job types that generate their Dockerfile (python3, node), by name; others use the user's Dockerfile. */
@@ -194,7 +196,7 @@ export class DeploymentPipeline {
     } else if (deployment.sourceKind === 'git') {
       if (!manifest.git) throw new PitlaneError(400, 'MANIFEST_INVALID', 'git.remote is required', [{ path: 'git.remote', message: 'required' }]);
       logs.line(`cloning ${manifest.git.remote}${manifest.git.branch ? ` (branch ${manifest.git.branch})` : ''}`);
-      const cloned = await cloneSource(manifest.git, join(work, 'repo'));
+      const cloned = await cloneSource(manifest.git, join(work, 'repo'), this.deps.gitTimeoutMs);
       contextDir = cloned.contextDir;
       commit = cloned.commit;
       logs.line(`cloned commit ${commit}`);

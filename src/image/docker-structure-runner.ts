@@ -21,6 +21,29 @@ export interface DockerStructureRunnerOptions {
   hostEnv?: NodeJS.ProcessEnv;
   /** Labels put on every container and image this runner creates (default `{ "pitlane.structure-test": "1" }`). */
   labels?: Record<string, string>;
+  /**
+   * HostConfig every container this runner creates starts from (the server passes its hardened
+   * baseline with limits). Absent: Docker's defaults, as `container-structure-test` has.
+   */
+  hostConfig?: Record<string, unknown>;
+  /**
+   * Whether `containerRunOptions` may reach the host: `privileged`, `capabilities`, `bindMounts`,
+   * `envFile` (a file on this machine) and `envVars` (this process's environment). Default true
+   * (the CLI on the user's own machine); the server sets false and such tests fail.
+   */
+  allowHostAccess?: boolean;
+}
+
+/** The `containerRunOptions` fields that reach the host, set in `ro` (empty when none). */
+export function hostAccessOptions(ro: ContainerRunOptions | null): string[] {
+  if (!ro) return [];
+  return [
+    ...(ro.privileged ? ['privileged'] : []),
+    ...(ro.capabilities.length > 0 ? ['capabilities'] : []),
+    ...(ro.bindMounts.length > 0 ? ['bindMounts'] : []),
+    ...(ro.envFile ? ['envFile'] : []),
+    ...(ro.envVars.length > 0 ? ['envVars'] : []),
+  ];
 }
 
 const NOOP_CMD = ['/pitlane-structure-test-noop'];
@@ -136,6 +159,8 @@ export class DockerStructureTestRunner implements StructureTestRunner {
   private async containerEnv(spec: CommandSpec): Promise<string[]> {
     const env: string[] = [];
     const ro = spec.runOptions;
+    const refused = this.options.allowHostAccess === false ? hostAccessOptions(ro) : [];
+    if (refused.length > 0) throw new Error(`containerRunOptions ${refused.join(', ')} are not allowed here`);
     if (ro?.envFile) {
       const text = await readHostFile(ro.envFile, 'utf8');
       for (const line of text.split(/\r?\n/)) {
@@ -168,11 +193,13 @@ export class DockerStructureTestRunner implements StructureTestRunner {
       Tty: tty,
       ...(ro?.user ? { User: ro.user } : {}),
       Labels: this.labels,
-      HostConfig: {
-        Privileged: ro?.privileged ?? false,
-        ...(ro?.capabilities.length ? { CapAdd: ro.capabilities } : {}),
-        ...(ro?.bindMounts.length ? { Binds: ro.bindMounts } : {}),
-      },
+      HostConfig: this.options.hostConfig
+        ? { ...this.options.hostConfig }
+        : {
+            Privileged: ro?.privileged ?? false,
+            ...(ro?.capabilities.length ? { CapAdd: ro.capabilities } : {}),
+            ...(ro?.bindMounts.length ? { Binds: ro.bindMounts } : {}),
+          },
     });
     try {
       const waiting = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
@@ -205,7 +232,13 @@ export class DockerStructureTestRunner implements StructureTestRunner {
 
   private filesContainer(): Promise<Docker.Container> {
     if (this.fsContainer === null) {
-      this.fsContainer = this.docker.createContainer({ Image: this.image, Entrypoint: [], Cmd: NOOP_CMD, Labels: this.labels });
+      this.fsContainer = this.docker.createContainer({
+        Image: this.image,
+        Entrypoint: [],
+        Cmd: NOOP_CMD,
+        Labels: this.labels,
+        ...(this.options.hostConfig ? { HostConfig: { ...this.options.hostConfig } } : {}),
+      });
       this.fsContainer.catch(() => (this.fsContainer = null));
     }
     return this.fsContainer;

@@ -52,6 +52,6 @@ export type {
   StructureTestResult,
   StructureTestRunner,
 } from './structure-run.js';
-export { DockerStructureTestRunner, createDockerStructureTestRunner } from './docker-structure-runner.js';
+export { DockerStructureTestRunner, createDockerStructureTestRunner, hostAccessOptions } from './docker-structure-runner.js';
 export type { DockerStructureRunnerOptions } from './docker-structure-runner.js';
 export type { ImageErrorCode } from './errors.js';

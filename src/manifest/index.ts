@@ -16,7 +16,19 @@ import type { ParsedManifest } from './types.js';
 export type { JobManifest, JobType, ParsedManifest } from './types.js';
 export type { SourcePosition } from './yaml-source.js';
 export { parseCpuCores, parseQuantityBytes } from './quantity.js';
-export { JOB_TYPES, RESERVED_RUNTIME_ENV } from './references.js';
+export {
+  ENV_NAME_RE,
+  JOB_TYPES,
+  RESERVED_RUNTIME_ENV,
+  gitBranchProblem,
+  gitRemoteProblem,
+  imageRefProblem,
+  imageRegistry,
+  labelKeyProblem,
+  parseTrustedRegistries,
+  registryTrusted,
+} from './references.js';
+export { MIN_CPU_MAX_CORES, MIN_MEMORY_MAX_BYTES } from './schema.js';
 
 /** Deepest nesting of lists and objects accepted, to keep recursive validation off the stack limit. */
 const MAX_DEPTH = 64;

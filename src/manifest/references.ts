@@ -33,6 +33,33 @@ export const RESERVED_RUNTIME_ENV = [
   'REQUEST_TRACING_HEADER',
 ] as const;
 
+/** Label keys: letters, digits, `_`, `.`, `/`, `-`; starting and ending with a letter, digit or `_`. */
+export const LABEL_KEY_RE = /^[A-Za-z0-9_](?:[A-Za-z0-9_./-]*[A-Za-z0-9_])?$/;
+
+/** Label key prefixes reserved by Docker (`com.docker.*`, `io.docker.*`, `org.dockerproject.*`) and Pitlane (`pitlane.*`). */
+export const RESERVED_LABEL_PREFIXES = ['com.docker.', 'io.docker.', 'org.dockerproject.', 'pitlane.'] as const;
+
+/**
+ * Checks a label key against Docker's and OCI's label-key rules (reverse-DNS style keys such as
+ * `org.opencontainers.image.title` or `app.kubernetes.io/name`, or plain words such as `team`).
+ *
+ * @param key the key as written.
+ * @returns a problem sentence, or `undefined` when acceptable: 1 to 255 characters matching
+ *   {@link LABEL_KEY_RE}, no two `.`/`/` in a row (`..`, `//`, `./`), no reserved prefix
+ *   ({@link RESERVED_LABEL_PREFIXES}).
+ */
+export function labelKeyProblem(key: string): string | undefined {
+  if (key.length === 0) return 'label keys must not be empty';
+  if (key.length > 255) return 'label keys must be at most 255 characters long';
+  if (!LABEL_KEY_RE.test(key)) {
+    return `label keys may hold only letters, digits, "_", ".", "/" and "-", starting and ending with a letter, digit or "_"; got ${JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key)}`;
+  }
+  if (/[./]{2}/.test(key)) return 'label keys must not hold two "." or "/" in a row (such as ".." or "//")';
+  const reserved = RESERVED_LABEL_PREFIXES.find((prefix) => key.toLowerCase().startsWith(prefix));
+  if (reserved) return `label keys starting with "${reserved}" are reserved`;
+  return undefined;
+}
+
 // Docker reference grammar (github.com/distribution/reference), restricted to sha256 digests.
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
@@ -150,4 +177,44 @@ export function imageRefProblem(ref: string): string | undefined {
   const name = ref.replace(/@.*$/, '').replace(/:[\w][\w.-]*$/, '');
   if (name.length > 255) return 'the repository name must be at most 255 characters long';
   return undefined;
+}
+
+/**
+ * The registry host of an image reference, as Docker resolves it: the first path component when it
+ * holds a `.` or `:` or is `localhost`, else Docker Hub (`docker.io`). `index.docker.io` and
+ * `registry-1.docker.io` are spelled `docker.io`. Lowercased.
+ *
+ * @param ref a reference that passed {@link imageRefProblem}, e.g. `registry.example.com:5000/app:1` → `registry.example.com:5000`, `busybox` → `docker.io`.
+ */
+export function imageRegistry(ref: string): string {
+  const slash = ref.indexOf('/');
+  if (slash === -1) return 'docker.io';
+  const first = ref.slice(0, slash);
+  if (!first.includes('.') && !first.includes(':') && first !== 'localhost') return 'docker.io';
+  const host = first.toLowerCase();
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+}
+
+/**
+ * Parses the admin's trusted-registry list (`PITLANE_TRUSTED_REGISTRIES`): comma- or
+ * whitespace-separated registry hosts, each optionally with a port (`registry.example.com:5000`)
+ * or a leading `*.` wildcard for subdomains (`*.example.com`). Lowercased; Docker Hub aliases become `docker.io`.
+ * @returns the list; empty when the text is empty (every registry allowed).
+ */
+export function parseTrustedRegistries(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((entry) => entry.trim().toLowerCase().replace(/\/+$/, ''))
+    .filter((entry) => entry !== '')
+    .map((entry) => (entry === 'index.docker.io' || entry === 'registry-1.docker.io' || entry === 'hub.docker.com' ? 'docker.io' : entry));
+}
+
+/**
+ * True when image `ref` comes from a trusted registry.
+ * @param trusted hosts from {@link parseTrustedRegistries}; an empty list trusts every registry.
+ */
+export function registryTrusted(ref: string, trusted: readonly string[]): boolean {
+  if (trusted.length === 0) return true;
+  const registry = imageRegistry(ref);
+  return trusted.some((entry) => (entry.startsWith('*.') ? registry.endsWith(entry.slice(1)) && registry.length > entry.length - 1 : registry === entry));
 }

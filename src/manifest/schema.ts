@@ -17,11 +17,18 @@ import {
   gitBranchProblem,
   gitRemoteProblem,
   imageRefProblem,
+  labelKeyProblem,
   relativePathProblem,
 } from './references.js';
 
 /** Docker refuses memory limits below 6 MiB. */
 export const MIN_MEMORY_MAX_BYTES = 6 * 2 ** 20;
+
+/** Docker refuses CPU limits below 0.01 cores (10m). */
+export const MIN_CPU_MAX_CORES = 0.01;
+
+/** Longest value of one environment variable, build argument or label, in characters. */
+export const MAX_MAP_VALUE_LENGTH = 65_536;
 
 /** A short rendering of a rejected value for messages. */
 export function show(value: unknown): string {
@@ -58,7 +65,13 @@ const jobtype = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : jobtypeMessage(issue.input)) })
   .regex(JOBTYPE_RE, { error: (issue) => jobtypeMessage(issue.input) });
 
-const scalar = z.union([z.string(), z.number(), z.boolean()], { error: rule('must be a string, number or boolean') });
+const scalar = z
+  .union([z.string(), z.number(), z.boolean()], { error: rule('must be a string, number or boolean') })
+  .superRefine((value, ctx) => {
+    if (typeof value !== 'string') return;
+    if (value.includes('\0')) ctx.addIssue({ code: 'custom', message: 'must not contain a NUL character', input: value });
+    else if (value.length > MAX_MAP_VALUE_LENGTH) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_MAP_VALUE_LENGTH} characters long`, input: value });
+  });
 
 const envName = z
   .string()
@@ -94,7 +107,7 @@ function memoryQuantity(description: string, minimumBytes = 1) {
     .meta({ description });
 }
 
-function cpuQuantity(description: string) {
+function cpuQuantity(description: string, minimumCores = 0) {
   return z
     .union([z.string(), z.number()], { error: rule('must be a CPU quantity such as 0.5, 2 or 500m') })
     .superRefine((value, ctx) => {
@@ -106,6 +119,7 @@ function cpuQuantity(description: string) {
         return;
       }
       if (cores <= 0) ctx.addIssue({ code: 'custom', message: 'must be greater than 0', input: value });
+      else if (cores < minimumCores) ctx.addIssue({ code: 'custom', message: `must be at least ${minimumCores} cores (${minimumCores * 1000}m), the smallest CPU limit Docker accepts`, input: value });
     })
     .meta({ description });
 }
@@ -158,7 +172,7 @@ export const resourcesSchema = z
   .strictObject(
     {
       memory_max: memoryQuantity('Memory limit, e.g. 512Mi or 1Gi (at least 6Mi).', MIN_MEMORY_MAX_BYTES),
-      cpu_max: cpuQuantity('CPU limit in cores (0.5) or millicores (500m).'),
+      cpu_max: cpuQuantity('CPU limit in cores (0.5) or millicores (500m); at least 0.01 (10m).', MIN_CPU_MAX_CORES),
       memory_min: memoryQuantity('Memory request; validated, currently unused.'),
       cpu_min: cpuQuantity('CPU request; validated, currently unused.'),
     },
@@ -218,7 +232,13 @@ export const manifestSchema = z
       image: checkedString(imageRefProblem).optional().meta({
         description: 'Pre-built image to deploy instead of building: [registry[:port]/]path[:tag][@sha256:digest].',
       }),
-      labels: stringMap(z.string().min(1, { error: 'label names must not be empty' }), 'Free-form metadata for humans; values are stringified.').optional(),
+      labels: stringMap(
+        z.string().superRefine((key, ctx) => {
+          const message = labelKeyProblem(key);
+          if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: key });
+        }),
+        'Free-form metadata for humans; values are stringified. Keys follow Docker/OCI label-key rules (`team`, `org.opencontainers.image.title`, `app.kubernetes.io/name`); `com.docker.`, `io.docker.`, `org.dockerproject.` and `pitlane.` prefixes are reserved.',
+      ).optional(),
       runtime_env: stringMap(runtimeEnvName, `Environment variables of the running container; values are stringified. Reserved: ${RESERVED_RUNTIME_ENV.join(', ')}.`).optional(),
       build_args: stringMap(envName, 'Docker build arguments; values are stringified.').optional(),
       build_secrets: buildSecretsSchema.optional(),
@@ -238,7 +258,10 @@ export const manifestSchema = z
       jobtype_extra: jobtypeExtraSchema.optional(),
       public_endpoints: z
         .array(
-          z.string({ error: rule('must be a path string') }).regex(/^\/[^\s]*$/, { error: rule('must be a path starting with "/" without spaces') }),
+          z
+            .string({ error: rule('must be a path string') })
+            .max(1024, { error: rule('must be at most 1024 characters long') })
+            .regex(/^\/[^\s\u0000-\u001f\u007f]*$/, { error: rule('must be a path starting with "/" without spaces or control characters') }),
           { error: rule('must be a list of paths') },
         )
         .optional()

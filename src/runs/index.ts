@@ -5,3 +5,4 @@ export { RunExecutor, runImageTag, resultsRoot, type RunExecutorOptions } from '
 export { RunService, checkDockerfile, type RunRequest, type RunView, type RunServiceOptions } from './service.js';
 export { listResultFiles, resolveResultPath, extractResults, type ResultFile } from './results.js';
 export { RunEvents } from './run-events.js';
+export { resolveHostVolumes } from './host-paths.js';

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
-import { LineSplitter } from '../infra/index.js';
+import { hardenedHostConfig, LineSplitter } from '../infra/index.js';
 import type { RunSpec } from './spec.js';
 
 /** One line of container output. `time` is ISO 8601 with nanoseconds (9 fraction digits, sortable as text). */
@@ -70,12 +70,7 @@ export class RunEngine {
       WorkingDir: spec.workingDir ?? undefined,
       Labels: { 'pitlane.managed': 'true', 'pitlane.instance': this.installationId, 'pitlane.run': runId },
       HostConfig: {
-        Memory: spec.memoryBytes,
-        NanoCpus: Math.round(spec.cpuCores * 1e9),
-        PidsLimit: spec.pidsLimit,
-        Privileged: false,
-        SecurityOpt: ['no-new-privileges'],
-        CapDrop: ['NET_RAW'],
+        ...hardenedHostConfig({ memoryBytes: spec.memoryBytes, cpuCores: spec.cpuCores, pidsLimit: spec.pidsLimit }),
         NetworkMode: spec.network,
         Mounts: mounts,
         RestartPolicy: { Name: 'no' },

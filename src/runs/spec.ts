@@ -5,7 +5,7 @@
  */
 import { posix } from 'node:path';
 import { PitlaneError, type ErrorDetail } from '../errors.js';
-import { parseCpuCores, parseQuantityBytes } from '../manifest/index.js';
+import { imageRefProblem, MIN_CPU_MAX_CORES, MIN_MEMORY_MAX_BYTES, parseCpuCores, parseQuantityBytes, registryTrusted } from '../manifest/index.js';
 
 /** One mount of a run container. */
 export interface RunVolume {
@@ -49,11 +49,14 @@ export interface RunPolicy {
   maxTimeoutS: number;
   /** Absolute host directories under which bind mounts are allowed (empty: none). */
   allowedHostPaths: string[];
+  /** Registry hosts runs by image may pull from (`parseTrustedRegistries`); empty or absent: any. */
+  trustedRegistries?: string[];
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
+/** NUL and the other C0 control characters, which no path or argument may hold. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const FORBIDDEN_HOST_PATHS = ['/var/run/docker.sock', '/run/docker.sock', '/var/run', '/run', '/proc', '/sys', '/dev', '/'];
 
 function isStringArray(value: unknown): value is string[] {
@@ -80,6 +83,10 @@ export function parseVolume(value: unknown, path: string, problems: ErrorDetail[
     if (v.read_only === true) mode = 'ro';
   } else {
     problems.push({ path, message: 'must be "SOURCE:TARGET[:ro]" or {source, target, read_only}' });
+    return undefined;
+  }
+  if ((source && CONTROL.test(source)) || (target && CONTROL.test(target))) {
+    problems.push({ path, message: 'the source and target must not contain control characters' });
     return undefined;
   }
   if (!source) problems.push({ path, message: 'the source is empty' });
@@ -111,9 +118,20 @@ function parseCommand(value: unknown, path: string, problems: ErrorDetail[]): st
       problems.push({ path, message: 'must not be empty' });
       return null;
     }
+    if (value.includes('\0')) {
+      problems.push({ path, message: 'must not contain a NUL character' });
+      return null;
+    }
     return ['/bin/sh', '-c', value];
   }
-  if (isStringArray(value) && value.length > 0) return value;
+  if (isStringArray(value) && value.length > 0) {
+    const bad = value.findIndex((arg) => arg.includes('\0'));
+    if (bad !== -1) {
+      problems.push({ path: `${path}.${bad}`, message: 'must not contain a NUL character' });
+      return null;
+    }
+    return value;
+  }
   problems.push({ path, message: 'must be a string or a non-empty array of strings' });
   return null;
 }
@@ -168,8 +186,9 @@ export function validateRunRequest(body: Record<string, unknown>, policy: RunPol
   if (image !== undefined && dockerfileText !== undefined) {
     problems.push({ path: 'image', message: 'give either an image or a Dockerfile, not both' });
   } else if (image !== undefined) {
-    if (typeof image !== 'string' || !IMAGE_REFERENCE.test(image) || image.length > 512) problems.push({ path: 'image', message: 'is not an image reference like "busybox:latest"' });
-    else source = { kind: 'image', image };
+    const problem = typeof image !== 'string' ? 'must be a string' : image.length > 512 ? 'must be at most 512 characters long' : imageRefProblem(image);
+    if (problem !== undefined) problems.push({ path: 'image', message: `is not an image reference like "busybox:latest": ${problem}` });
+    else source = { kind: 'image', image: image as string };
   } else if (dockerfileText !== undefined) {
     source = { kind: 'dockerfile', dockerfile: 'Dockerfile' };
   } else {
@@ -189,12 +208,15 @@ export function validateRunRequest(body: Record<string, unknown>, policy: RunPol
   }
   let workingDir: string | null = null;
   if (body.working_dir !== undefined) {
-    if (typeof body.working_dir !== 'string' || !body.working_dir.startsWith('/')) problems.push({ path: 'working_dir', message: 'must be an absolute path' });
-    else workingDir = body.working_dir;
+    if (typeof body.working_dir !== 'string' || !body.working_dir.startsWith('/') || CONTROL.test(body.working_dir) || body.working_dir.length > 4096) {
+      problems.push({ path: 'working_dir', message: 'must be an absolute path without control characters' });
+    } else workingDir = body.working_dir;
   }
   let timeoutS = policy.defaultTimeoutS;
   if (body.timeout_s !== undefined) {
-    const t = Number(body.timeout_s);
+    // A number, or its decimal text (multipart fields are text); never a list, boolean or blank.
+    const raw = body.timeout_s;
+    const t = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isFinite(t) || t <= 0 || t > policy.maxTimeoutS) problems.push({ path: 'timeout_s', message: `must be a number of seconds above 0 and at most ${policy.maxTimeoutS}` });
     else timeoutS = t;
   }
@@ -205,19 +227,27 @@ export function validateRunRequest(body: Record<string, unknown>, policy: RunPol
     if (!resources || typeof resources !== 'object' || Array.isArray(resources)) problems.push({ path: 'resources', message: 'must be an object' });
     else {
       for (const key of Object.keys(resources)) if (key !== 'memory_max' && key !== 'cpu_max') problems.push({ path: `resources.${key}`, message: 'unknown field' });
-      if (resources.memory_max !== undefined) {
+      const memory = resources.memory_max;
+      if (memory !== undefined && typeof memory !== 'string' && typeof memory !== 'number') {
+        problems.push({ path: 'resources.memory_max', message: 'must be a memory quantity such as "512Mi" or a number of bytes' });
+      } else if (memory !== undefined) {
         try {
-          memoryBytes = parseQuantityBytes(String(resources.memory_max));
+          memoryBytes = parseQuantityBytes(String(memory));
           if (memoryBytes > policy.maxMemoryBytes) problems.push({ path: 'resources.memory_max', message: `must be at most ${policy.maxMemoryBytes} bytes` });
-          if (memoryBytes < 6 * 1024 * 1024) problems.push({ path: 'resources.memory_max', message: 'must be at least 6Mi' });
+          if (memoryBytes < MIN_MEMORY_MAX_BYTES) problems.push({ path: 'resources.memory_max', message: 'must be at least 6Mi' });
         } catch (error) {
           problems.push({ path: 'resources.memory_max', message: (error as Error).message });
         }
       }
-      if (resources.cpu_max !== undefined) {
+      const cpu = resources.cpu_max;
+      if (cpu !== undefined && typeof cpu !== 'string' && typeof cpu !== 'number') {
+        problems.push({ path: 'resources.cpu_max', message: 'must be a CPU quantity such as 0.5 or "500m"' });
+      } else if (cpu !== undefined) {
         try {
-          cpuCores = parseCpuCores(resources.cpu_max as string);
-          if (cpuCores > policy.maxCpuCores || cpuCores <= 0) problems.push({ path: 'resources.cpu_max', message: `must be above 0 and at most ${policy.maxCpuCores}` });
+          cpuCores = parseCpuCores(cpu);
+          if (cpuCores > policy.maxCpuCores || cpuCores < MIN_CPU_MAX_CORES) {
+            problems.push({ path: 'resources.cpu_max', message: `must be at least ${MIN_CPU_MAX_CORES} and at most ${policy.maxCpuCores}` });
+          }
         } catch (error) {
           problems.push({ path: 'resources.cpu_max', message: (error as Error).message });
         }
@@ -231,12 +261,17 @@ export function validateRunRequest(body: Record<string, unknown>, policy: RunPol
   }
   let resultsDir = '/data';
   if (body.results_dir !== undefined) {
-    if (typeof body.results_dir !== 'string' || !body.results_dir.startsWith('/') || posix.normalize(body.results_dir) === '/') {
+    if (typeof body.results_dir !== 'string' || !body.results_dir.startsWith('/') || posix.normalize(body.results_dir) === '/' || CONTROL.test(body.results_dir) || body.results_dir.length > 4096) {
       problems.push({ path: 'results_dir', message: 'must be an absolute directory other than /' });
     } else resultsDir = posix.normalize(body.results_dir);
   }
   if (problems.length > 0 || !source) {
     throw new PitlaneError(400, 'RUN_INVALID', `the run request is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+  }
+  if (source.kind === 'image' && !registryTrusted(source.image, policy.trustedRegistries ?? [])) {
+    throw new PitlaneError(403, 'REGISTRY_FORBIDDEN', `image ${source.image} does not come from a trusted registry (PITLANE_TRUSTED_REGISTRIES: ${(policy.trustedRegistries ?? []).join(', ')})`, [
+      { path: 'image', message: 'not from a trusted registry' },
+    ]);
   }
   const forbidden = volumes.filter((v) => v.type === 'bind' && !hostPathAllowed(v.source, policy.allowedHostPaths));
   if (forbidden.length > 0) {

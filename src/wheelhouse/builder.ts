@@ -27,7 +27,7 @@ import tar from 'tar-stream';
 import tarFs from 'tar-fs';
 import { extractArchive, type ExtractLimits } from '../build/archive.js';
 import { PitlaneError, type ErrorDetail } from '../errors.js';
-import { LineSplitter } from '../infra/docker/log-lines.js';
+import { hardenedHostConfig, LineSplitter } from '../infra/index.js';
 import { isWheelFilename, parseWheelFilename } from './names.js';
 import { copyWheelsForBuild, type Wheelhouse, type WheelRecord } from './store.js';
 
@@ -99,6 +99,12 @@ export interface DockerWheelBuildEngineOptions {
   network?: string;
   /** Memory limit of the builder container, bytes (default 2 GiB). */
   memoryBytes?: number;
+  /** CPU limit of the builder container, cores (default 2). */
+  cpuCores?: number;
+  /** Process limit of the builder container (default 1024). */
+  pidsLimit?: number;
+  /** Longest the builder image build may take, in ms (default 30 minutes). */
+  imageBuildTimeoutMs?: number;
   /** Largest `/out` copied back (default 4 GiB, 10,000 entries). */
   outLimits?: ExtractLimits;
 }
@@ -153,6 +159,10 @@ export class DockerWheelBuildEngine implements WheelBuildEngine {
     const stream = await this.docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true, labels: { 'pitlane.managed': 'true' } });
     let failure: string | undefined;
     const splitter = new LineSplitter(onLog);
+    const buildTimeoutMs = this.options.imageBuildTimeoutMs ?? 30 * 60 * 1000;
+    const deadline = setTimeout(() => {
+      (stream as unknown as { destroy(error?: Error): void }).destroy(new Error(`the builder image build did not finish within ${Math.round(buildTimeoutMs / 1000)} s`));
+    }, buildTimeoutMs);
     await new Promise<void>((resolvePromise, reject) => {
       this.docker.modem.followProgress(
         stream,
@@ -162,9 +172,11 @@ export class DockerWheelBuildEngine implements WheelBuildEngine {
           if (event.error) failure = event.errorDetail?.message ?? event.error;
         },
       );
-    }).catch((error: Error) => {
-      failure ??= error.message;
-    });
+    })
+      .catch((error: Error) => {
+        failure ??= error.message;
+      })
+      .finally(() => clearTimeout(deadline));
     splitter.flush();
     if (failure) {
       throw new PitlaneError(503, 'WHEEL_BUILDER_UNAVAILABLE', `the wheel builder image could not be built: ${failure}`, [{ path: 'builder', message: failure }]);
@@ -186,11 +198,12 @@ export class DockerWheelBuildEngine implements WheelBuildEngine {
       AttachStderr: true,
       Tty: false,
       HostConfig: {
+        ...hardenedHostConfig({
+          memoryBytes: this.options.memoryBytes ?? 2 * 1024 * 1024 * 1024,
+          cpuCores: this.options.cpuCores ?? 2,
+          pidsLimit: this.options.pidsLimit ?? 1024,
+        }),
         NetworkMode: this.options.network ?? 'bridge',
-        Memory: this.options.memoryBytes ?? 2 * 1024 * 1024 * 1024,
-        PidsLimit: 1024,
-        SecurityOpt: ['no-new-privileges'],
-        CapDrop: ['NET_RAW'],
         RestartPolicy: { Name: 'no' },
       },
     });
@@ -271,8 +284,10 @@ export interface WheelBuildInput {
   requirements: string;
   /** Host directories of local packages, each copied to `/src/<its base name>`. */
   localPaths?: string[];
-  /** A tar or tar.gz of local packages, unpacked into `/src`. */
+  /** A tar or tar.gz of local packages, unpacked into `/src` (with the safe extractor). */
   sourceArchive?: Readable | Buffer;
+  /** A directory of local packages already unpacked with the safe extractor; its contents are copied into `/src`. */
+  sourceDir?: string;
 }
 
 /** Options of {@link buildWheels}. */
@@ -366,6 +381,10 @@ export async function buildWheels(input: WheelBuildInput, engine: WheelBuildEngi
       const stream = Buffer.isBuffer(input.sourceArchive) ? Readable.from([input.sourceArchive]) : input.sourceArchive;
       const summary = await extractArchive(stream, src, options.sourceLimits ?? { maxBytes: 512 * 1024 * 1024, maxEntries: 100_000 });
       sources.push(`source archive (${summary.entries} entries)`);
+    }
+    if (input.sourceDir) {
+      await cp(input.sourceDir, src, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+      sources.push('uploaded source archive');
     }
     for (const path of input.localPaths ?? []) {
       const absolute = resolve(path);

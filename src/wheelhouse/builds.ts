@@ -5,11 +5,11 @@
  * queued or running when the process stopped is marked failed at the next start.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { extractArchive, type ExtractLimits } from '../build/index.js';
 import { PitlaneError, isPitlaneError, type ErrorDetail } from '../errors.js';
 import { buildWheels, checkRequirements, type WheelBuildEngine, type WheelBuildInput } from './builder.js';
 import { writeFileDurably, type Wheelhouse } from './store.js';
@@ -53,6 +53,8 @@ export interface WheelBuildServiceOptions {
   maxQueued?: number;
   /** Package index to fall back to, instead of `--no-index`. */
   indexUrl?: string;
+  /** Limits for unpacking an uploaded source archive (default 512 MiB, 100,000 entries). */
+  sourceLimits?: ExtractLimits;
   log?: (message: string) => void;
 }
 
@@ -62,8 +64,8 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Stored, logged, one-at-a-time wheel builds. Call {@link init} once. */
 export class WheelBuildService {
   readonly dir: string;
-  /** Waiting builds; `sourceArchive` is then the path of the stored upload. */
-  private readonly queue: { id: string; input: Omit<WheelBuildInput, 'sourceArchive'> & { sourceArchive?: string } }[] = [];
+  /** Waiting builds; an uploaded source archive is already unpacked into `sourceDir`. */
+  private readonly queue: { id: string; input: Omit<WheelBuildInput, 'sourceArchive'> }[] = [];
   private readonly records = new Map<string, WheelBuildRecord>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private running: { id: string; controller: AbortController; done: Promise<void> } | undefined;
@@ -78,7 +80,7 @@ export class WheelBuildService {
     await mkdir(this.dir, { recursive: true });
     for (const name of await readdir(this.dir)) {
       if (name.endsWith('.source')) {
-        await rm(join(this.dir, name), { force: true });
+        await rm(join(this.dir, name), { recursive: true, force: true });
         continue;
       }
       if (!name.endsWith('.json') || name.startsWith('.')) continue;
@@ -114,8 +116,10 @@ export class WheelBuildService {
   }
 
   /**
-   * Records a build and queues it.
-   * @throws PitlaneError 400/413 for bad requirements, 503 WHEEL_BUILD_QUEUE_FULL.
+   * Records a build and queues it. An uploaded source archive is unpacked here, with the safe
+   * extractor, so a bad archive is refused before anything is recorded.
+   * @throws PitlaneError 400/413 for bad requirements, 400 ARCHIVE_INVALID / 413 ARCHIVE_TOO_LARGE
+   *   for a bad or oversized source archive (detail path `source`), 503 WHEEL_BUILD_QUEUE_FULL.
    */
   async start(input: WheelBuildInput & { sourceNames?: string[] }): Promise<WheelBuildRecord> {
     if (this.closed) throw new PitlaneError(503, 'SHUTTING_DOWN', 'Pitlane is stopping');
@@ -137,14 +141,21 @@ export class WheelBuildService {
       wheels_rejected: [],
       error: null,
     };
-    // A waiting build keeps its uploaded sources on disk, not in memory.
+    // A waiting build keeps its uploaded sources on disk, unpacked, not in memory.
     type Queued = (typeof this.queue)[number]['input'];
     let queued: Queued = { requirements, ...(input.localPaths ? { localPaths: input.localPaths } : {}) };
     if (input.sourceArchive) {
-      const path = this.sourcePath(record.id);
-      if (Buffer.isBuffer(input.sourceArchive)) await writeFile(path, input.sourceArchive);
-      else await pipeline(input.sourceArchive, createWriteStream(path));
-      queued = { ...queued, sourceArchive: path };
+      const dir = this.sourcePath(record.id);
+      const stream = Buffer.isBuffer(input.sourceArchive) ? Readable.from([input.sourceArchive]) : input.sourceArchive;
+      try {
+        const summary = await extractArchive(stream, dir, this.options.sourceLimits ?? { maxBytes: 512 * 1024 * 1024, maxEntries: 100_000 });
+        if (summary.entries === 0) throw new PitlaneError(400, 'ARCHIVE_INVALID', 'the source archive is empty', [{ path: 'source', message: 'empty' }]);
+      } catch (error) {
+        await rm(dir, { recursive: true, force: true });
+        if (isPitlaneError(error)) throw new PitlaneError(error.status, error.code, `source: ${error.message}`, [{ path: 'source', message: error.message }, ...error.details]);
+        throw error;
+      }
+      queued = { ...queued, sourceDir: dir };
     }
     await this.save(record);
     const snapshot = structuredClone(record);
@@ -169,8 +180,8 @@ export class WheelBuildService {
     this.running = { id: next.id, controller, done };
   }
 
-  private async execute(id: string, queued: Omit<WheelBuildInput, 'sourceArchive'> & { sourceArchive?: string }, signal: AbortSignal): Promise<void> {
-    const input: WheelBuildInput = { ...queued, sourceArchive: queued.sourceArchive ? createReadStream(queued.sourceArchive) : undefined };
+  private async execute(id: string, queued: Omit<WheelBuildInput, 'sourceArchive'>, signal: AbortSignal): Promise<void> {
+    const input: WheelBuildInput = { ...queued };
     const record = this.records.get(id) ?? (await this.read(id));
     record.status = 'running';
     record.started_at = new Date().toISOString();
@@ -221,7 +232,7 @@ export class WheelBuildService {
         : { code: 'INTERNAL', message: `the build failed: ${(error as Error).message}`, details: [] };
       onLog(`[pitlane] build failed: ${record.error.message}`);
     } finally {
-      if (queued.sourceArchive) await rm(queued.sourceArchive, { force: true });
+      if (queued.sourceDir) await rm(queued.sourceDir, { recursive: true, force: true });
       await new Promise<void>((resolve) => logFile.end(resolve));
       record.finished_at = new Date().toISOString();
       record.duration_ms = Date.parse(record.finished_at) - Date.parse(record.started_at ?? record.finished_at);

@@ -186,7 +186,9 @@ describe('pitlane run', () => {
     const inspect = await docker.getContainer(container!.Id).inspect();
     expect(inspect.HostConfig.Privileged).toBe(false);
     expect(inspect.HostConfig.SecurityOpt).toContain('no-new-privileges');
-    expect(inspect.HostConfig.CapDrop).toContain('NET_RAW');
+    expect(inspect.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(inspect.HostConfig.CapAdd).not.toContain('NET_RAW');
+    expect(inspect.HostConfig.CapAdd).not.toContain('MKNOD');
     expect(inspect.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(inspect.HostConfig.NanoCpus).toBe(5e8);
     expect(inspect.HostConfig.PidsLimit).toBeGreaterThan(0);

@@ -3,7 +3,8 @@
  *
  * Replicas run on a Pitlane-owned bridge network (default `pitlane`) and are reached at their
  * container address, or, with `access: 'loopback'`, through a port published on 127.0.0.1 only.
- * Containers get limits, a restart policy (`unless-stopped`), `no-new-privileges` and no NET_RAW.
+ * Containers get the security baseline of `hardening.ts` (never privileged, no host namespaces,
+ * `no-new-privileges`, capabilities dropped, limits always set) and a restart policy (`unless-stopped`).
  */
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
@@ -14,6 +15,7 @@ import type {
   ManagedContainer,
   ReplicaState,
 } from '../target.js';
+import { hardenedHostConfig } from './hardening.js';
 import { demultiplexLines, LineSplitter } from './log-lines.js';
 import { buildWithBuildKitCli, findBuildKitCli, type BuildKitCli } from './buildkit-cli.js';
 
@@ -29,6 +31,21 @@ export interface DockerTargetOptions {
   installationId: string;
   /** docker CLI for builds with secrets (BuildKit); found automatically when undefined (see buildkit-cli.ts). */
   dockerCli?: string;
+  /** Longest an image build may take, in ms (default 1 hour); the build fails after it. */
+  buildTimeoutMs?: number;
+  /** Longest an image pull may take, in ms (default 15 minutes). */
+  pullTimeoutMs?: number;
+}
+
+/**
+ * Destroys `stream` with a timeout error after `ms`; returns the function that cancels the timer.
+ * Streaming Engine API calls (build, pull) have no socket timeout: this bounds their wall-clock time.
+ */
+function streamDeadline(stream: NodeJS.ReadableStream, ms: number, what: string): () => void {
+  const timer = setTimeout(() => {
+    (stream as unknown as { destroy(error?: Error): void }).destroy(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`));
+  }, ms);
+  return () => clearTimeout(timer);
 }
 
 function sanitize(text: string): string {
@@ -67,6 +84,7 @@ export class DockerTarget implements InfrastructureTarget {
     let imageId: string | undefined;
     let failure: string | undefined;
     const splitter = new LineSplitter(onLog);
+    const cancelDeadline = streamDeadline(stream, this.options.buildTimeoutMs ?? 3_600_000, 'the image build');
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
         stream,
@@ -81,7 +99,7 @@ export class DockerTarget implements InfrastructureTarget {
           }
         },
       );
-    });
+    }).finally(cancelDeadline);
     splitter.flush();
     if (failure) throw new Error(failure);
     if (!imageId) imageId = (await this.docker.getImage(options.tag).inspect()).Id;
@@ -96,11 +114,12 @@ export class DockerTarget implements InfrastructureTarget {
     }
     try {
       const stream = await this.docker.pull(reference);
+      const cancelDeadline = streamDeadline(stream, this.options.pullTimeoutMs ?? 900_000, 'the pull');
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()), (event: { status?: string }) => {
           if (event.status) onLog(event.status);
         });
-      });
+      }).finally(cancelDeadline);
     } catch (error) {
       throw new Error(`image ${reference} is not present and could not be pulled: ${(error as Error).message}`);
     }
@@ -167,13 +186,8 @@ export class DockerTarget implements InfrastructureTarget {
       },
       ExposedPorts: { [portKey]: {} },
       HostConfig: {
-        Memory: spec.memoryBytes,
-        NanoCpus: Math.round(spec.cpuCores * 1e9),
-        PidsLimit: spec.pidsLimit,
+        ...hardenedHostConfig({ memoryBytes: spec.memoryBytes, cpuCores: spec.cpuCores, pidsLimit: spec.pidsLimit }),
         RestartPolicy: { Name: restartOnFailure ? 'unless-stopped' : 'no' },
-        SecurityOpt: ['no-new-privileges'],
-        CapDrop: ['NET_RAW'],
-        Privileged: false,
         NetworkMode: this.options.access === 'network' ? this.options.networkName : 'bridge',
         PortBindings: this.options.access === 'loopback' ? { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : undefined,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },

@@ -1,3 +1,17 @@
 /** The docker infrastructure target. */
 export { DockerTarget, type DockerTargetOptions } from './docker-target.js';
 export { LineSplitter, demultiplex, demultiplexLines, type OutputFrame } from './log-lines.js';
+export {
+  CONTAINER_CAPABILITIES,
+  ContainerPolicyError,
+  DOCKER_SOCKET_PATHS,
+  EngineTimeoutError,
+  engineCallTimeoutMs,
+  exposesDockerSocket,
+  guardEngine,
+  hardenedHostConfig,
+  hostConfigProblems,
+  type ContainerLimits,
+  type EngineTimeouts,
+  type HardenedHostConfig,
+} from './hardening.js';
