@@ -8,7 +8,10 @@ import type { JobManifest } from '../manifest/types.js';
 
 /** Settings every generator gets from Pitlane's configuration. */
 export interface JobTypeSettings {
-  /** Base image tags by job type and language version, e.g. `{ python3: { '3.11': 'python:3.11-slim' }, node: { '24': 'node:24-slim' } }`. */
+  /**
+   * Base image tags by job type and language version, e.g. `{ python3: { '3.11': 'python:3.11-slim' }, node: { '24': 'node:24-slim' } }`;
+   * also `python3-native` (python3 jobs with `base_image: native`) and `node-runtime` (the node runtime stage's base, default `debian:bookworm-slim`).
+   */
   baseImages: Record<string, Record<string, string>>;
   /** Directory of wheel files (the wheelhouse) python3 builds install from, or null when empty/absent. */
   wheelhouseDir: string | null;

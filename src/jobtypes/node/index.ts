@@ -24,11 +24,11 @@ import { PitlaneError } from '../../errors.js';
 import type { JobManifest } from '../../manifest/types.js';
 import type { JobTypeBuilder, JobTypeSettings, PreparedBuild } from '../types.js';
 import { defaultNodeDockerignore, PATHS, renderNodeDockerfile, renderNodeTsconfig, supportsNoCheck, WRAPPER_PORT, type TypescriptBuild } from './dockerfile.js';
-import { nodeBaseImage, parseNodeOptions, type NodeOptions } from './options.js';
+import { nodeBaseImage, nodeRuntimeImage, parseNodeOptions, type NodeOptions } from './options.js';
 import { PINNED_TYPESCRIPT, readNodeProject, type NodeProject } from './project.js';
 
-export { parseNodeOptions, nodeBaseImage, contextRelativePath, DEFAULT_NODE_VERSION, DEFAULT_NODE_BASE_IMAGE, type NodeOptions } from './options.js';
-export { renderNodeDockerfile, renderNodeTsconfig, defaultNodeDockerignore, runtimeEntrypoint, PATHS, JOB_UID, WRAPPER_PORT, type NodeDockerfileInput, type NodeTsconfigInput, type TypescriptBuild } from './dockerfile.js';
+export { parseNodeOptions, nodeBaseImage, nodeRuntimeImage, contextRelativePath, DEFAULT_NODE_VERSION, DEFAULT_NODE_BASE_IMAGE, DEFAULT_NODE_RUNTIME_IMAGE, type NodeOptions } from './options.js';
+export { renderNodeDockerfile, renderNodeTsconfig, defaultNodeDockerignore, runtimeEntrypoint, PATHS, JOB_UID, NODE_BINARY, WRAPPER_PORT, type NodeDockerfileInput, type NodeTsconfigInput, type TypescriptBuild } from './dockerfile.js';
 export { analyseNodeProject, readNodeProject, stripJsonComments, PINNED_TYPESCRIPT, type NodeProject, type ProjectFiles } from './project.js';
 
 /** Context-relative path of the generated Dockerfile. */
@@ -167,6 +167,7 @@ export function createNodeBuilder(builderOptions: NodeBuilderOptions = {}): JobT
         jobVersion: manifest.version,
         commit: settings.commit,
         baseImage: nodeBaseImage(options.nodeVersion, baseImages),
+        runtimeImage: nodeRuntimeImage(options.nodeVersion, settings.baseImages['node-runtime']),
         entrypointPath: options.entrypointPath,
         dependencyFiles,
         lockfile: project.lockfiles.length > 0,

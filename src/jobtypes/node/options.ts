@@ -25,6 +25,11 @@ export interface NodeOptions {
 export const DEFAULT_NODE_VERSION = '24';
 /** The base image of {@link DEFAULT_NODE_VERSION} when the configuration names none. */
 export const DEFAULT_NODE_BASE_IMAGE = 'node:24-slim';
+/**
+ * The runtime stage's base when the configuration names none (`baseImages['node-runtime']`): the
+ * Debian release of the official node images, slim, which gets only the `node` binary.
+ */
+export const DEFAULT_NODE_RUNTIME_IMAGE = 'debian:bookworm-slim';
 
 /** Keys this job type reads (`user_module_port` is the manifest's default, not used by node jobs). */
 const KNOWN = new Set(['entrypoint_path', 'node_version', 'typecheck', 'user_module_port']);
@@ -137,4 +142,13 @@ export function parseNodeOptions(extra: Record<string, unknown>, baseImages: Rec
 /** The base image for a node version: the configured one, else `node:24-slim` for the default version. */
 export function nodeBaseImage(nodeVersion: string, baseImages: Record<string, string> = {}): string {
   return baseImages[nodeVersion] ?? (nodeVersion === DEFAULT_NODE_VERSION ? DEFAULT_NODE_BASE_IMAGE : `node:${nodeVersion}-slim`);
+}
+
+/**
+ * The runtime stage's base for a node version: the configured one (`baseImages['node-runtime']`),
+ * else {@link DEFAULT_NODE_RUNTIME_IMAGE}. Configuring the node image itself there runs jobs on the
+ * full node image (npm included), as before.
+ */
+export function nodeRuntimeImage(nodeVersion: string, runtimeImages: Record<string, string> = {}): string {
+  return runtimeImages[nodeVersion] ?? DEFAULT_NODE_RUNTIME_IMAGE;
 }

@@ -11,7 +11,7 @@ import { dockerignoreMatcher } from '../../build/context.js';
 import { PitlaneError } from '../../errors.js';
 import type { JobManifest } from '../../manifest/types.js';
 import type { JobTypeBuilder, JobTypeSettings, PreparedBuild } from '../types.js';
-import { isBuildOnlyPackage, PATHS, renderPython3Dockerfile, WRAPPER_PORT } from './dockerfile.js';
+import { isBuildOnlyPackage, PATHS, renderPython3Dockerfile, selectCodeEntries, WRAPPER_PORT, type CodeEntries } from './dockerfile.js';
 import { contextRelativePath, parsePython3Options, type Python3Options } from './options.js';
 import { scanRequirements, scanTopLevelClasses } from './source-scan.js';
 
@@ -163,6 +163,23 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
+ * The job's code as the top-level entries of the context that the build will see (what
+ * `.dockerignore` keeps, without Pitlane's `.pitlane/` and `.dockerignore`), or null when the
+ * Dockerfile must copy the whole directory and remove Pitlane's files instead (see
+ * {@link selectCodeEntries}).
+ */
+async function codeEntries(root: string, dockerignore: string, ownIgnore: string | null): Promise<CodeEntries | null> {
+  const ignored = dockerignoreMatcher(dockerignore);
+  const exceptions = ownIgnore !== null && ownIgnore.split(/\r?\n/).some((line) => line.trim().startsWith('!'));
+  const entries: Array<{ name: string; kind: 'file' | 'directory' | 'other' }> = [];
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    if (e.name === PATHS.generatedDir || e.name === '.dockerignore' || ignored(e.name)) continue;
+    entries.push({ name: e.name, kind: e.isDirectory() ? 'directory' : e.isFile() ? 'file' : 'other' });
+  }
+  return selectCodeEntries(entries, exceptions);
+}
+
+/**
  * Checks the source and writes `.pitlane/` into `contextDir`.
  * @throws PitlaneError 422 naming the `jobtype_extra` field: invalid settings, missing entrypoint
  *   or requirements file, several classes and no `entrypoint_class`, local-path requirements,
@@ -260,6 +277,14 @@ export async function preparePython3(manifest: JobManifest, contextDir: string, 
     }
   }
 
+  // .dockerignore: ours when the job has none; the job's own with Pitlane's files re-included.
+  let finalIgnore = ownIgnore ?? DEFAULT_DOCKERIGNORE;
+  if (ownIgnore === null) await writeFile(dockerignorePath, DEFAULT_DOCKERIGNORE);
+  else if (dockerignoreMatcher(ownIgnore)(`${PATHS.generatedDir}/wrapper/pitlane_wrapper/server.py`) || dockerignoreMatcher(ownIgnore)(`${PATHS.generatedDir}/wheels/x.whl`)) {
+    finalIgnore = ownIgnore + (ownIgnore.endsWith('\n') ? '' : '\n') + REINCLUDE;
+    await writeFile(dockerignorePath, finalIgnore);
+  }
+
   const dockerfile = renderPython3Dockerfile({
     jobName: manifest.name,
     jobVersion: manifest.version,
@@ -272,13 +297,9 @@ export async function preparePython3(manifest: JobManifest, contextDir: string, 
     wheelhouse,
     buildPackages: reqFiles.length > 0 ? options.systemDependencies : [],
     runtimePackages,
+    code: await codeEntries(root, finalIgnore, ownIgnore),
   });
   await writeFile(join(root, PYTHON3_DOCKERFILE), dockerfile);
-
-  if (ownIgnore === null) await writeFile(dockerignorePath, DEFAULT_DOCKERIGNORE);
-  else if (dockerignoreMatcher(ownIgnore)(`${PATHS.generatedDir}/wrapper/pitlane_wrapper/server.py`) || dockerignoreMatcher(ownIgnore)(`${PATHS.generatedDir}/wheels/x.whl`)) {
-    await writeFile(dockerignorePath, ownIgnore + (ownIgnore.endsWith('\n') ? '' : '\n') + REINCLUDE);
-  }
 
   return { dockerfilePath: PYTHON3_DOCKERFILE, port: WRAPPER_PORT, readinessPath: '/ready', warnings };
 }

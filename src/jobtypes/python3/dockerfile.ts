@@ -4,16 +4,22 @@
  * Shape (the practices of seed 001; every variant lints with zero findings):
  *
  * - `build` stage (only when there is a requirements file): the system dependencies (build tools
- *   and headers included), a virtualenv without pip, then the requirements file ALONE (and the
- *   files it includes) copied and installed into it by the base image's pip with
- *   `--no-cache-dir`, from the wheelhouse with `--no-index --find-links` when there is one. A code-only change never reaches this stage, so
- *   its layers come from the cache.
- * - `source` stage: the job directory minus Pitlane's `.pitlane/` (the wheels must not reach the
- *   runtime image).
+ *   and headers included), a virtualenv without pip, then the wheelhouse and the requirements file
+ *   ALONE (and the files it includes) copied and installed into it by the base image's pip with
+ *   `--no-cache-dir`, from the wheelhouse with `--no-index --find-links` when there is one. A
+ *   code-only change never reaches this stage, so its layers come from the cache. The wheels reach
+ *   this stage only: the runtime stage never copies `.pitlane/wheels/`.
  * - runtime stage: the same slim base, a numeric non-root user, only the runtime system
- *   dependencies (no compilers), the virtualenv, the wrapper; `STOPSIGNAL SIGTERM`, `EXPOSE 7000`,
- *   `CMD` in JSON form, labels with job, version and commit; the code last, so a code-only change
- *   re-runs the source stage and this one COPY.
+ *   dependencies (no compilers), the wrapper, `STOPSIGNAL SIGTERM`, `EXPOSE 7000` (all of which
+ *   depend on nothing of the job, so every job on the same base shares these cached layers), the
+ *   virtualenv, `CMD` in JSON form, labels with job, version and commit; the code last.
+ * - The code: the job directory's top-level entries that `.dockerignore` keeps, minus Pitlane's
+ *   `.pitlane/` and `.dockerignore`, copied straight into the runtime stage (one `COPY` per
+ *   top-level directory, then one for the top-level files), so a code-only change re-runs these
+ *   COPY steps and nothing else, and no step has to delete the generated files again. When that
+ *   selection cannot be written safely (a `!` exception in the job's `.dockerignore`, a symlink or
+ *   an unusual name at the top level, more than {@link MAX_DIRECTORY_COPIES} directories), a
+ *   `source` stage copies the whole directory and removes `.pitlane/` and `.dockerignore` instead.
  *
  * `ARG DEBIAN_FRONTEND=noninteractive` (never ENV), `--no-install-recommends` and apt list
  * clean-up in the same RUN. The legacy builder is enough (no BuildKit syntax), so the file builds
@@ -43,6 +49,49 @@ export interface Python3DockerfileInput {
   buildPackages: string[];
   /** Packages installed in the runtime stage (system dependencies that are not build tools). */
   runtimePackages: string[];
+  /**
+   * The job's code as top-level entries of the context (see {@link selectCodeEntries}), or null (or
+   * absent) to copy the whole directory through a `source` stage that removes Pitlane's files.
+   */
+  code?: CodeEntries | null;
+}
+
+/** The top-level entries of the job directory that the runtime stage copies, names only. */
+export interface CodeEntries {
+  /** Directories, each copied by its own `COPY dir/ /srv/job/dir/` (sorted). */
+  directories: string[];
+  /** Files, copied together by one `COPY` (sorted). */
+  files: string[];
+}
+
+/**
+ * More top-level directories than this and the code goes through a `source` stage instead (one
+ * COPY per directory costs one build step each on a code change; the source stage costs two).
+ */
+export const MAX_DIRECTORY_COPIES = 4;
+
+/** A top-level name that can go into a COPY instruction as it is (no wildcard, quote, space or `$`). */
+export const PLAIN_NAME = /^\.?[A-Za-z0-9_+@,=~][A-Za-z0-9._+@,=~-]*$/;
+
+/**
+ * Chooses how the code is copied, from the top-level entries of the context that `.dockerignore`
+ * keeps (Pitlane's `.pitlane/` and `.dockerignore` already left out). Pure.
+ * @param entries name and kind of each kept top-level entry.
+ * @param exceptions the job's `.dockerignore` has `!` exception patterns (files below an ignored
+ *   directory may still be sent, which a per-entry selection would miss).
+ * @returns the selection, or null for the whole-directory `source` stage.
+ */
+export function selectCodeEntries(entries: Array<{ name: string; kind: 'file' | 'directory' | 'other' }>, exceptions: boolean): CodeEntries | null {
+  if (exceptions) return null;
+  const directories: string[] = [];
+  const files: string[] = [];
+  for (const e of entries) {
+    if (e.kind === 'other' || !PLAIN_NAME.test(e.name) || e.name === '.' || e.name === '..') return null;
+    (e.kind === 'directory' ? directories : files).push(e.name);
+  }
+  if (directories.length > MAX_DIRECTORY_COPIES) return null;
+  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return { directories: directories.sort(byName), files: files.sort(byName) };
 }
 
 /** Where things live in the image. */
@@ -102,7 +151,7 @@ export function renderPython3Dockerfile(input: Python3DockerfileInput): string {
 
   push(
     `# Generated by Pitlane (python3 job type) for ${input.jobName} ${input.jobVersion}; regenerated on every deploy.`,
-    `# Stages: ${hasBuild ? 'build (dependencies only) -> ' : ''}source (the job directory) -> runtime (slim, non-root).`,
+    `# Stages: ${hasBuild ? 'build (dependencies only) -> ' : ''}${(input.code ?? null) === null ? 'source (the job directory) -> ' : ''}runtime (slim, non-root).`,
   );
 
   if (hasBuild) {
@@ -119,7 +168,16 @@ export function renderPython3Dockerfile(input: Python3DockerfileInput): string {
     push(input.checkRequirements ? `RUN ${install} \\\n && ${pip} check` : `RUN ${install}`);
   }
 
-  push('', `FROM ${input.baseImage} AS source`, `COPY . ${PATHS.job}/`, `RUN rm -rf ${PATHS.job}/${PATHS.generatedDir}`);
+  const code = input.code ?? null;
+  if (code === null) {
+    push(
+      '',
+      '# The whole job directory, then Pitlane\'s generated files (wrapper, wheels, Dockerfile) out again.',
+      `FROM ${input.baseImage} AS source`,
+      `COPY . ${PATHS.job}/`,
+      `RUN rm -rf ${PATHS.job}/${PATHS.generatedDir} ${PATHS.job}/.dockerignore`,
+    );
+  }
 
   push(
     '',
@@ -133,12 +191,13 @@ export function renderPython3Dockerfile(input: Python3DockerfileInput): string {
   const env = [`PYTHONUNBUFFERED=1`, `PYTHONDONTWRITEBYTECODE=1`, `PYTHONPATH=${PATHS.wrapper}`];
   if (hasBuild) env.push(`PATH=${PATHS.venv}/bin:$PATH`);
   push(`ENV ${env.join(' ')}`);
-  if (hasBuild) push(`COPY --from=build ${PATHS.venv}/ ${PATHS.venv}/`);
+  push('# Nothing of the job up to STOPSIGNAL: these layers are shared by every job on this base.');
   push(`COPY ${PATHS.generatedDir}/wrapper/ ${PATHS.wrapper}/`);
   push(`WORKDIR ${PATHS.job}`);
   push(`USER ${JOB_UID}:${JOB_UID}`);
   push(`EXPOSE ${WRAPPER_PORT}`);
   push('STOPSIGNAL SIGTERM');
+  if (hasBuild) push(`COPY --from=build ${PATHS.venv}/ ${PATHS.venv}/`);
   const cmd = ['python', '-m', 'pitlane_wrapper', input.entrypointPath];
   if (input.entrypointClass) cmd.push(input.entrypointClass);
   push(`CMD ${JSON.stringify(cmd).replace(/","/g, '", "')}`);
@@ -149,7 +208,14 @@ export function renderPython3Dockerfile(input: Python3DockerfileInput): string {
   ];
   if (input.commit) labels.push(['pitlane.git-commit', input.commit], ['org.opencontainers.image.revision', input.commit]);
   push(`LABEL ${labels.map(([k, v]) => `${k}=${quote(v)}`).join(' \\\n      ')}`);
-  push('# The code last: a code-only change rebuilds this layer and nothing else.');
-  push(`COPY --from=source --chown=${JOB_UID}:${JOB_UID} ${PATHS.job}/ ${PATHS.job}/`);
+  const chown = `--chown=${JOB_UID}:${JOB_UID}`;
+  if (code === null) {
+    push('# The code last: a code-only change rebuilds this layer and nothing else.');
+    push(`COPY --from=source ${chown} ${PATHS.job}/ ${PATHS.job}/`);
+  } else {
+    push('# The code last (the job directory without .pitlane/ and .dockerignore): a code-only change re-runs only these COPY steps.');
+    for (const dir of code.directories) push(`COPY ${chown} ${dir}/ ${PATHS.job}/${dir}/`);
+    if (code.files.length > 0) push(`COPY ${chown} ${code.files.join(' ')} ${PATHS.job}/`);
+  }
   return `${out.join('\n')}\n`;
 }

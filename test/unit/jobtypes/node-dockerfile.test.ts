@@ -53,10 +53,10 @@ describe('renderNodeDockerfile: shape', () => {
       'ENV NODE_ENV=production',
       'WORKDIR /app',
       ...RUNTIME_METADATA,
-      'CMD ["node", "/opt/pitlane/wrapper/server.mjs", "/app/adder.mjs"]',
       'COPY .pitlane/wrapper/ /opt/pitlane/wrapper/',
-      'COPY --from=source /app/ ./',
+      'CMD ["node", "/opt/pitlane/wrapper/server.mjs", "/app/adder.mjs"]',
       'LABEL pitlane.job="adder-node" pitlane.version="1.0.0" pitlane.jobtype="node"',
+      'COPY --from=source /app/ ./',
     ]);
     expect(text).not.toMatch(/npm (ci|install)/);
     expect(text.endsWith('\n')).toBe(true);
@@ -104,8 +104,8 @@ describe('renderNodeDockerfile: shape', () => {
     expect(runtime).toContain('COPY --from=build /app/ ./');
     expect(runtime).toContain(`LABEL pitlane.job="adder-node" pitlane.version="1.0.0" pitlane.jobtype="node" pitlane.git-commit="${SHA}" org.opencontainers.image.revision="${SHA}"`);
     expect(runtime).toContain('CMD ["node", "--enable-source-maps", "/opt/pitlane/wrapper/server.mjs", "/app/src/adder.js"]');
-    // After the code only what changes with every deploy anyway.
-    expect(runtime.slice(runtime.indexOf('COPY --from=build /app/ ./') + 1).map((l) => l.split(' ')[0])).toEqual(['LABEL']);
+    // The code is the last step: a code-only change re-runs nothing after it.
+    expect(runtime.at(-1)).toBe('COPY --from=build /app/ ./');
     expect(runtime.join('\n')).not.toMatch(/typescript|tsc|npm/);
   });
 
@@ -131,6 +131,29 @@ describe('renderNodeDockerfile: shape', () => {
       'FROM registry.local/node:24.11-slim AS runtime',
     ]);
     expect(text).not.toMatch(/--mount|--chmod|# syntax=|<<|apt-get/);
+  });
+
+  it('a separate runtime image: a slim base with a node user and only the node binary of the node image', () => {
+    const text = renderNodeDockerfile(
+      input({ runtimeImage: 'debian:bookworm-slim', dependencyFiles: ['package.json', 'package-lock.json'], lockfile: true, entrypointPath: 'a.ts', typescript: { compiler: 'project', devDependencies: true } }),
+    );
+    const s = stages(text);
+    expect([...s.keys()]).toEqual(['deps', 'build', 'node', 'runtime']);
+    expect(s.get('node')).toEqual(['FROM node:24-slim AS node']);
+    const runtime = s.get('runtime')!;
+    expect(runtime.slice(0, 3)).toEqual([
+      'FROM debian:bookworm-slim AS runtime',
+      'RUN groupadd --gid 1000 node && useradd --no-log-init --uid 1000 --gid node --home-dir /home/node --create-home --shell /bin/bash node',
+      'COPY --from=node /usr/local/bin/node /usr/local/bin/node',
+    ]);
+    // Everything up to the wrapper depends on nothing of the job (layers shared by every node job).
+    const wrapper = runtime.indexOf('COPY .pitlane/wrapper/ /opt/pitlane/wrapper/');
+    expect(runtime.slice(3, wrapper)).toEqual(['ENV NODE_ENV=production', 'WORKDIR /app', ...RUNTIME_METADATA]);
+    expect(runtime.slice(wrapper + 1).map((l) => l.split(' ')[0])).toEqual(['CMD', 'LABEL', 'COPY', 'COPY']);
+    expect(runtime.join('\n')).not.toMatch(/npm|corepack|tsc/);
+    expect(text).toContain('# Stages: deps (production dependencies from package.json and the lockfile alone) -> build (TypeScript -> JavaScript) -> node (its binary only) -> runtime (slim, non-root).');
+    // The node image itself as the runtime image: the runtime stage is that image, as before.
+    expect(renderNodeDockerfile(input({ runtimeImage: 'node:24-slim' })).match(/^FROM .*/gm)).toEqual(['FROM node:24-slim AS source', 'FROM node:24-slim AS runtime']);
   });
 
   it('runtimeEntrypoint maps .ts to .js', () => {
@@ -160,18 +183,20 @@ describe('renderNodeDockerfile: zero lint findings for every option combination'
     for (const typescript of builds) {
       for (const commit of [null, SHA]) {
         for (const baseImage of ['node:24-slim', 'registry.example.com:5000/library/node:22.11.0-bookworm-slim']) {
-          const entrypointPath = typescript ? 'src/jobs/adder.ts' : commit ? 'lib/main.mjs' : 'index.js';
-          cases.push([
-            `deps=${dependencyFiles.join('+') || 'none'} ts=${typescript ? `${typescript.compiler}/${typescript.devDependencies}` : 'no'} commit=${Boolean(commit)} base=${baseImage}`,
-            input({ dependencyFiles, lockfile, typescript, commit, baseImage, entrypointPath, jobName: 'job-x', jobVersion: '2.0.0-rc.1+build.5' }),
-          ]);
+          for (const runtimeImage of [null, 'debian:bookworm-slim']) {
+            const entrypointPath = typescript ? 'src/jobs/adder.ts' : commit ? 'lib/main.mjs' : 'index.js';
+            cases.push([
+              `deps=${dependencyFiles.join('+') || 'none'} ts=${typescript ? `${typescript.compiler}/${typescript.devDependencies}` : 'no'} commit=${Boolean(commit)} base=${baseImage} runtime=${runtimeImage ?? 'base'}`,
+              input({ dependencyFiles, lockfile, typescript, commit, baseImage, runtimeImage, entrypointPath, jobName: 'job-x', jobVersion: '2.0.0-rc.1+build.5' }),
+            ]);
+          }
         }
       }
     }
   }
 
-  it('covers 96 combinations', () => {
-    expect(cases).toHaveLength(96);
+  it('covers 192 combinations', () => {
+    expect(cases).toHaveLength(192);
   });
 
   it.each(cases)('%s', (_name, dockerfileInput) => {

@@ -85,6 +85,9 @@ describe('nodeBuilder.prepare: generated files', () => {
     expect(existsSync(join(DEFAULT_NODE_WRAPPER_DIR, 'README.md'))).toBe(true);
     const dockerfile = readFileSync(join(dir, '.pitlane/Dockerfile'), 'utf8');
     expect(dockerfile).toContain('FROM node:24-slim AS deps');
+    // The runtime: debian:bookworm-slim and the node binary alone, by default.
+    expect(dockerfile).toContain('FROM debian:bookworm-slim AS runtime');
+    expect(dockerfile).toContain('COPY --from=node /usr/local/bin/node /usr/local/bin/node');
     expect(dockerfile).toContain('RUN ./node_modules/.bin/tsc --project .pitlane/tsconfig.json');
     expect(dockerfile).toContain(`pitlane.git-commit="${SHA}"`);
     expect(dockerfile).toContain('CMD ["node", "--enable-source-maps", "/opt/pitlane/wrapper/server.mjs", "/app/adder.js"]');
@@ -94,16 +97,22 @@ describe('nodeBuilder.prepare: generated files', () => {
     expect(readFileSync(join(dir, '.dockerignore'), 'utf8')).toContain('**/node_modules');
   });
 
-  it('JavaScript without package.json: no deps stage, no tsconfig, the configured base image', async () => {
+  it('JavaScript without package.json: no deps stage, no tsconfig, the configured base images', async () => {
     const dir = jobDir({ 'src/job.mjs': 'export const perform = () => 1;\n' });
     const prepared = await nodeBuilder.prepare(manifest({ entrypoint_path: 'src/job.mjs', node_version: '22' }), dir, {
       ...SETTINGS,
-      baseImages: { node: { '22': 'node:22-slim' }, python3: { '3.11': 'python:3.11-slim' } },
+      baseImages: { node: { '22': 'node:22-slim' }, 'node-runtime': { '22': 'mirror.example.com/debian:bookworm-slim' }, python3: { '3.11': 'python:3.11-slim' } },
     });
     expect(prepared.warnings).toEqual([]);
     expect(existsSync(join(dir, '.pitlane/tsconfig.json'))).toBe(false);
     const dockerfile = readFileSync(join(dir, prepared.dockerfilePath), 'utf8');
-    expect(dockerfile.match(/^FROM .*/gm)).toEqual(['FROM node:22-slim AS source', 'FROM node:22-slim AS runtime']);
+    expect(dockerfile.match(/^FROM .*/gm)).toEqual(['FROM node:22-slim AS source', 'FROM node:22-slim AS node', 'FROM mirror.example.com/debian:bookworm-slim AS runtime']);
+    // Configured as the node image itself: the runtime stage is the node image.
+    await nodeBuilder.prepare(manifest({ entrypoint_path: 'src/job.mjs', node_version: '22' }), dir, {
+      ...SETTINGS,
+      baseImages: { node: { '22': 'node:22-slim' }, 'node-runtime': { '22': 'node:22-slim' } },
+    });
+    expect(readFileSync(join(dir, prepared.dockerfilePath), 'utf8').match(/^FROM .*/gm)).toEqual(['FROM node:22-slim AS source', 'FROM node:22-slim AS runtime']);
     expect(dockerfile).toContain('"/app/src/job.mjs"]');
   });
 

@@ -183,8 +183,10 @@ describe('python3Builder.prepare', () => {
     const dockerfile = readFileSync(join(dir, PYTHON3_DOCKERFILE), 'utf8');
     expect(dockerfile).toContain('COPY .pitlane/wheels/ /opt/pitlane/wheels/');
     expect(dockerfile).toContain('install --no-cache-dir --no-index --find-links /opt/pitlane/wheels -r /opt/pitlane/requirements/requirements.txt');
-    // The wheels stay out of the runtime image: the source stage drops .pitlane/.
-    expect(dockerfile).toContain('RUN rm -rf /srv/job/.pitlane');
+    // The wheels stay out of the runtime image: the code is copied entry by entry, without .pitlane/.
+    expect(dockerfile.trimEnd().split('\n').at(-1)).toBe('COPY --chown=10001:10001 adder.py requirements.txt /srv/job/');
+    expect(dockerfile.match(/^COPY .*/gm)!.filter((l) => l.includes('.pitlane'))).toEqual(['COPY .pitlane/wheels/ /opt/pitlane/wheels/', 'COPY .pitlane/wrapper/ /opt/pitlane/wrapper/']);
+    expect(dockerfile).not.toContain('rm -rf');
 
     const empty = tempDir();
     const dir2 = jobDir({ 'adder.py': ADDER, 'requirements.txt': 'pkg-a==1.0\n' });
@@ -223,6 +225,34 @@ describe('python3Builder.prepare', () => {
     expect(runtime).toContain('apt-get install -y --no-install-recommends libpq5 \\');
     expect(runtime).not.toContain('build-essential');
     expect(runtime).toContain(`pitlane.git-commit="${'f'.repeat(40)}"`);
+  });
+
+  it('the code: the top-level entries .dockerignore keeps, copied without .pitlane/ and .dockerignore; the whole directory when that could differ', async () => {
+    const code = (dockerfile: string): string[] => dockerfile.split('\n').filter((l) => /^COPY --chown=10001:10001 /.test(l));
+    const dir = jobDir({ 'adder.py': ADDER, 'job.yaml': 'name: adder\n', 'lib/util.py': 'X = 1\n', 'lib/__pycache__/util.cpython-311.pyc': 'x', '.git/HEAD': 'ref\n', 'venv/bin/python': '' });
+    await python3Builder.prepare(manifest({ entrypoint_path: 'adder.py' }), dir, SETTINGS);
+    const dockerfile = readFileSync(join(dir, PYTHON3_DOCKERFILE), 'utf8');
+    expect(code(dockerfile)).toEqual(['COPY --chown=10001:10001 lib/ /srv/job/lib/', 'COPY --chown=10001:10001 adder.py job.yaml /srv/job/']);
+    expect(dockerfile).not.toMatch(/AS source|rm -rf/);
+    expect(lintDockerfile(dockerfile, { hasDockerignore: true }).findings).toEqual([]);
+
+    // The job's own .dockerignore decides; `!` exceptions, symlinks and odd names: the whole directory.
+    const own = jobDir({ 'adder.py': ADDER, 'docs/a.md': '', '.dockerignore': 'docs\n' });
+    await python3Builder.prepare(manifest({ entrypoint_path: 'adder.py' }), own, SETTINGS);
+    expect(code(readFileSync(join(own, PYTHON3_DOCKERFILE), 'utf8'))).toEqual(['COPY --chown=10001:10001 adder.py /srv/job/']);
+    for (const [extra, make] of [
+      ['exception', (d: string) => writeFileSync(join(d, '.dockerignore'), 'docs\n!docs/keep.md\n')],
+      ['symlink', (d: string) => symlinkSync('adder.py', join(d, 'alias.py'))],
+      ['odd name', (d: string) => writeFileSync(join(d, 'my notes.txt'), '')],
+    ] as const) {
+      const d = jobDir({ 'adder.py': ADDER, 'docs/keep.md': '' });
+      make(d);
+      await python3Builder.prepare(manifest({ entrypoint_path: 'adder.py' }), d, SETTINGS);
+      const text = readFileSync(join(d, PYTHON3_DOCKERFILE), 'utf8');
+      expect(text, extra).toContain('RUN rm -rf /srv/job/.pitlane /srv/job/.dockerignore');
+      expect(code(text), extra).toEqual([]);
+      expect(text, extra).toContain('COPY --from=source --chown=10001:10001 /srv/job/ /srv/job/');
+    }
   });
 
   it('runtime_env.PORT other than 7000 is refused (the wrapper would listen elsewhere)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lintDockerfile } from '../../../src/dockerfile/index.js';
-import { isBuildOnlyPackage, renderPython3Dockerfile, type Python3DockerfileInput } from '../../../src/jobtypes/python3/index.js';
+import { isBuildOnlyPackage, MAX_DIRECTORY_COPIES, renderPython3Dockerfile, selectCodeEntries, type CodeEntries, type Python3DockerfileInput } from '../../../src/jobtypes/python3/index.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
@@ -35,11 +35,11 @@ function stages(text: string): Map<string, string[]> {
 }
 
 describe('renderPython3Dockerfile: shape', () => {
-  it('without requirements: a source stage and a slim runtime stage', () => {
+  it('without requirements and without a code selection: a source stage that drops Pitlane\'s files, and a slim runtime stage', () => {
     const text = renderPython3Dockerfile(input());
     const s = stages(text);
     expect([...s.keys()]).toEqual(['source', 'runtime']);
-    expect(s.get('source')).toEqual(['FROM python:3.11-slim AS source', 'COPY . /srv/job/', 'RUN rm -rf /srv/job/.pitlane']);
+    expect(s.get('source')).toEqual(['FROM python:3.11-slim AS source', 'COPY . /srv/job/', 'RUN rm -rf /srv/job/.pitlane /srv/job/.dockerignore']);
     const runtime = s.get('runtime')!;
     expect(runtime[0]).toBe('FROM python:3.11-slim AS runtime');
     expect(runtime).toContain('ARG DEBIAN_FRONTEND=noninteractive');
@@ -52,6 +52,32 @@ describe('renderPython3Dockerfile: shape', () => {
     expect(text).not.toMatch(/^ENV DEBIAN_FRONTEND/m);
     expect(text).not.toContain('venv');
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('with a code selection: no source stage and no RUN after the runtime\'s metadata; one COPY per directory, then the files, last', () => {
+    const text = renderPython3Dockerfile(input({ code: { directories: ['lib', 'models'], files: ['adder.py', 'job.yaml'] } }));
+    const s = stages(text);
+    expect([...s.keys()]).toEqual(['runtime']);
+    expect(text).not.toContain('rm -rf');
+    expect(text).toContain('# Stages: runtime (slim, non-root).');
+    const runtime = s.get('runtime')!;
+    expect(runtime.slice(-3)).toEqual([
+      'COPY --chown=10001:10001 lib/ /srv/job/lib/',
+      'COPY --chown=10001:10001 models/ /srv/job/models/',
+      'COPY --chown=10001:10001 adder.py job.yaml /srv/job/',
+    ]);
+    // Only COPY steps after the labels: a code-only change runs no container.
+    const afterLabel = runtime.slice(runtime.findIndex((l) => l.startsWith('LABEL ')) + 1);
+    expect(afterLabel.every((l) => l.startsWith('COPY --chown=10001:10001 '))).toBe(true);
+    expect(renderPython3Dockerfile(input({ code: { directories: ['src'], files: [] } })).trimEnd().split('\n').at(-1)).toBe('COPY --chown=10001:10001 src/ /srv/job/src/');
+  });
+
+  it('the runtime stage starts with what no job changes (shared cached layers), the job\'s parts after STOPSIGNAL', () => {
+    const runtime = stages(renderPython3Dockerfile(input({ requirementFiles: ['requirements.txt'], code: { directories: [], files: ['adder.py'] } }))).get('runtime')!;
+    const stop = runtime.indexOf('STOPSIGNAL SIGTERM');
+    expect(runtime.slice(0, stop + 1).map((l) => l.split(' ')[0])).toEqual(['FROM', 'ARG', 'RUN', 'ENV', 'COPY', 'WORKDIR', 'USER', 'EXPOSE', 'STOPSIGNAL']);
+    expect(runtime.slice(0, stop + 1).join('\n')).not.toMatch(/adder/);
+    expect(runtime.slice(stop + 1).map((l) => l.split(' ')[0])).toEqual(['COPY', 'CMD', 'LABEL', 'COPY']);
   });
 
   it('with requirements: the build stage installs from the requirements file alone, before any code is copied', () => {
@@ -113,6 +139,29 @@ describe('renderPython3Dockerfile: shape', () => {
   });
 });
 
+describe('selectCodeEntries', () => {
+  const file = (name: string) => ({ name, kind: 'file' as const });
+  const dir = (name: string) => ({ name, kind: 'directory' as const });
+
+  it('sorts directories and files apart', () => {
+    expect(selectCodeEntries([file('job.yaml'), dir('src'), file('.env.example'), dir('.config'), file('adder.py')], false)).toEqual({
+      directories: ['.config', 'src'],
+      files: ['.env.example', 'adder.py', 'job.yaml'],
+    });
+  });
+
+  it('falls back to the whole directory (null) when a selection could differ from what COPY . sends', () => {
+    expect(selectCodeEntries([file('adder.py')], true)).toBeNull(); // `!` exceptions in .dockerignore
+    expect(selectCodeEntries([file('adder.py'), { name: 'link', kind: 'other' }], false)).toBeNull(); // symlink, socket...
+    for (const odd of ['my file.py', 'a*b', 'q?.py', '[x].py', 'dollar$', "quote'", '-flag', 'back\\slash', 'é.py']) {
+      expect(selectCodeEntries([file(odd)], false)).toBeNull();
+    }
+    const dirs = Array.from({ length: MAX_DIRECTORY_COPIES + 1 }, (_, i) => dir(`d${i}`));
+    expect(selectCodeEntries(dirs, false)).toBeNull();
+    expect(selectCodeEntries(dirs.slice(1), false)?.directories).toHaveLength(MAX_DIRECTORY_COPIES);
+  });
+});
+
 describe('isBuildOnlyPackage', () => {
   it('spots compilers, build tools and -dev packages, pinned or not', () => {
     expect(['build-essential', 'gcc', 'g++', 'libpq-dev', 'python3-dev=3.11.2-1+b1', 'make', 'pkg-config'].every(isBuildOnlyPackage)).toBe(true);
@@ -131,6 +180,7 @@ describe('renderPython3Dockerfile: zero lint findings for every option combinati
     ['curl=7.88.1-10+deb12u5', 'libxml2', 'gcc=4:12.2.0-3'],
   ];
   const bases = ['python:3.11-slim', 'registry.example.com:5000/library/python:3.12-slim', 'python:3.11-slim@sha256:' + 'a'.repeat(64)];
+  const codes: Array<CodeEntries | null> = [null, { directories: ['.config', 'src'], files: ['adder.py', 'job.yaml'] }];
   const cases: Python3DockerfileInput[] = [];
   for (const requirementFiles of requirementSets)
     for (const wheelhouse of [false, true])
@@ -139,6 +189,7 @@ describe('renderPython3Dockerfile: zero lint findings for every option combinati
           for (const entrypointClass of [null, 'AdderModel'])
             for (const checkRequirements of [true, false])
               for (const baseImage of bases)
+                for (const code of codes)
                 for (const [entrypointPath, jobVersion] of [
                   ['adder.py', '1.0.0'],
                   ['src/pkg/job_v2.py', '2.0.0-beta.1+build.5'],
@@ -155,12 +206,13 @@ describe('renderPython3Dockerfile: zero lint findings for every option combinati
                       baseImage,
                       entrypointPath,
                       jobVersion,
+                      code,
                     }),
                   );
                 }
 
   it(`lints ${cases.length} generated Dockerfiles with zero findings (hasDockerignore: true)`, () => {
-    expect(cases.length).toBe(3 * 2 * 6 * 2 * 2 * 2 * 3 * 2);
+    expect(cases.length).toBe(3 * 2 * 6 * 2 * 2 * 2 * 3 * 2 * 2);
     const failures: string[] = [];
     for (const c of cases) {
       const text = renderPython3Dockerfile(c);

@@ -8,7 +8,6 @@ Every request is answered on its own thread (``ThreadingHTTPServer``), so calls 
 """
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import json
@@ -344,6 +343,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             result = func(**payload)
             if inspect.iscoroutine(result):
+                # Imported here: asyncio costs ~0.1 s of start-up, and only `async def perform` needs it.
+                import asyncio
+
                 result = asyncio.run(result)
         except (ValueError, TypeError) as e:
             log("WARN", f"{endpoint} rejected the input: {type(e).__name__}: {e}")
