@@ -15,6 +15,7 @@ import { registerImageCommands } from './image-commands.js';
 import { CliExit, printError, processOutput, type Output } from './output.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerSecretCommands } from './secret-commands.js';
 
 /** Builds the command tree. `setExit` lets long-running commands (serve) hand back their exit code later. */
 export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (wait: Promise<number>) => void): Command {
@@ -31,6 +32,7 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (w
   registerServeCommand(program, output, env, setExit);
   registerDeployCommand(program, output, client);
   registerJobCommands(program, output, client, () => process.stdin);
+  registerSecretCommands(program, output, client, () => process.stdin);
   registerRunCommands(program, output, client);
   registerExecCommand(program, output, env, setExit);
   registerLintCommand(program, output);

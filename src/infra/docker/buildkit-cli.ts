@@ -166,6 +166,9 @@ export async function buildWithBuildKitCli(
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
+      // Its own children may still hold the pipes open; stop waiting for them.
+      child.stdout.destroy();
+      child.stderr.destroy();
     }, timeoutMs);
     const exited = new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
