@@ -15,6 +15,16 @@ const schema = z.object({
   dataDir: z.string().min(1).default('.pitlane'),
   /** Admin token to accept (its SHA-256 is stored); when unset one is generated at first start. */
   adminToken: z.string().min(16, 'PITLANE_ADMIN_TOKEN must be at least 16 characters').optional(),
+  /** Lifetime of a login session (token and cookie), in seconds. */
+  sessionTtlS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(12 * 3600),
+  /** Longest lifetime an API token may be created with, in seconds; 0 = tokens may live forever. */
+  maxTokenTtlS: z.coerce.number().int().min(0).default(0),
+  /** Login attempts allowed per client address per minute (429 beyond). */
+  loginRateLimitPerMinute: z.coerce.number().int().min(1).default(10),
+  /** Token creations allowed per client address per minute (429 beyond). */
+  tokenRateLimitPerMinute: z.coerce.number().int().min(1).default(30),
+  /** How often other processes' permission and token changes are looked for, in ms (applies within 1 s). */
+  authPollMs: z.coerce.number().int().min(50).max(1000).default(250),
   /** How the gateway reaches job containers: over Pitlane's bridge network, or a loopback-published port. */
   dockerAccess: z.enum(['network', 'loopback']).default('network'),
   /** Name of the Pitlane-owned Docker network. */
@@ -53,6 +63,19 @@ const schema = z.object({
   runResultsMode: z.enum(['bind', 'copy']).default('bind'),
   /** Largest Dockerfile accepted for a run, in bytes. */
   maxDockerfileBytes: z.coerce.number().int().positive().default(1024 * 1024),
+  /**
+   * Registry hosts (comma-separated, `*.example.com` wildcards) that `image:` deploys and runs by
+   * image may use; empty (the default): every registry. Docker Hub is `docker.io`.
+   */
+  trustedRegistries: z.string().default(''),
+  /** Longest one non-streaming Docker Engine API request may take, in seconds (streams, `wait` and `stop` are bounded otherwise). */
+  engineTimeoutS: z.coerce.number().positive().max(3600).default(120),
+  /** Longest a git clone may take, in seconds; git is killed after it. */
+  gitTimeoutS: z.coerce.number().positive().max(86_400).default(300),
+  /** Longest an image build (deployments and runs) may take, in seconds. */
+  buildTimeoutS: z.coerce.number().positive().max(86_400).default(3600),
+  /** Longest an image pull may take, in seconds. */
+  pullTimeoutS: z.coerce.number().positive().max(86_400).default(900),
   /** Base URL of the gateway as containers see it (injected as PUB_URL). */
   pubUrl: z.string().url().optional(),
   /** pino log level. */
@@ -72,6 +95,11 @@ export const CONFIG_ENV: Record<keyof z.infer<typeof schema>, string> = {
   port: 'PITLANE_PORT',
   dataDir: 'PITLANE_DATA_DIR',
   adminToken: 'PITLANE_ADMIN_TOKEN',
+  sessionTtlS: 'PITLANE_SESSION_TTL_S',
+  maxTokenTtlS: 'PITLANE_MAX_TOKEN_TTL_S',
+  loginRateLimitPerMinute: 'PITLANE_LOGIN_RATE_LIMIT',
+  tokenRateLimitPerMinute: 'PITLANE_TOKEN_RATE_LIMIT',
+  authPollMs: 'PITLANE_AUTH_POLL_MS',
   dockerAccess: 'PITLANE_DOCKER_ACCESS',
   dockerNetwork: 'PITLANE_DOCKER_NETWORK',
   readyTimeoutS: 'PITLANE_READY_TIMEOUT_S',
@@ -90,6 +118,11 @@ export const CONFIG_ENV: Record<keyof z.infer<typeof schema>, string> = {
   runMaxTimeoutS: 'PITLANE_RUN_MAX_TIMEOUT_S',
   runHostPaths: 'PITLANE_RUN_HOST_PATHS',
   maxDockerfileBytes: 'PITLANE_MAX_DOCKERFILE_BYTES',
+  trustedRegistries: 'PITLANE_TRUSTED_REGISTRIES',
+  engineTimeoutS: 'PITLANE_ENGINE_TIMEOUT_S',
+  gitTimeoutS: 'PITLANE_GIT_TIMEOUT_S',
+  buildTimeoutS: 'PITLANE_BUILD_TIMEOUT_S',
+  pullTimeoutS: 'PITLANE_PULL_TIMEOUT_S',
   runResultsMode: 'PITLANE_RUN_RESULTS_MODE',
   pubUrl: 'PITLANE_PUB_URL',
   logLevel: 'PITLANE_LOG_LEVEL',

@@ -10,14 +10,14 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { createApp } from './api/app.js';
 import { AuditLog } from './audit/index.js';
-import { AdminTokenVerifier, ensureAdminToken } from './auth/index.js';
+import { argon2idHasher, AuthDirectory, AuthService, createGatewayAuthorizer, ensureAdminToken, IdentityRepository } from './auth/index.js';
 import { DEFAULT_EXTRACT_LIMITS } from './build/index.js';
 import type { PitlaneConfig } from './config.js';
 import { createDeploymentWorkers, DockerImageChecker, DeploymentPipeline, DeploymentService, Reconciler, type ResourcePolicy } from './deploy/index.js';
 import { Gateway, RoutingTable } from './gateway/index.js';
-import { composeRuntimeEnvironment, DockerTarget, withRuntimeEnvironment } from './infra/index.js';
+import { composeRuntimeEnvironment, DockerTarget, guardEngine, withRuntimeEnvironment } from './infra/index.js';
 import { loadSecretKey, SecretRepository, SecretService, verifySecretKey } from './secrets/index.js';
-import { parseManifestText } from './manifest/index.js';
+import { parseManifestText, parseTrustedRegistries } from './manifest/index.js';
 import { DeploymentRepository, JobRepository, openDatabase, RunRepository, SettingsRepository, TERMINAL_RUN_STATUSES, type RunRecord } from './store/index.js';
 import { LeaseWorkers } from './queue/index.js';
 import { pitlaneVersion } from './version.js';
@@ -72,9 +72,24 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     await settings.set('installation_id', installationId);
   }
   const { hash, generated } = await ensureAdminToken(settings, config.adminToken);
-  const verifier = new AdminTokenVerifier(hash);
+  const authDirectory = new AuthDirectory(new IdentityRepository(db), {
+    pollMs: config.authPollMs,
+    log: (error) => logger.error({ err: error }, 'permission cache refresh failed'),
+  });
+  const auth = new AuthService({
+    repository: new IdentityRepository(db),
+    directory: authDirectory,
+    audit,
+    passwords: argon2idHasher,
+    jobTokenKey: secretKey.key,
+    sessionTtlS: config.sessionTtlS,
+    maxTokenTtlS: config.maxTokenTtlS,
+  });
+  await authDirectory.start();
+  await auth.bootstrap(hash);
 
   const docker = new Docker();
+  guardEngine(docker, { requestMs: config.engineTimeoutS * 1000 });
   try {
     await docker.ping();
   } catch (error) {
@@ -87,11 +102,15 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
   await wheelBuilds.init();
   // Replicas get their job's runtime secrets as environment at creation (never stored in the container spec).
   const target = withRuntimeEnvironment(
-    new DockerTarget({ docker, access: config.dockerAccess, networkName: config.dockerNetwork, installationId, dockerCli: config.dockerCli }),
-    composeRuntimeEnvironment([secrets.environmentProvider()]),
+    new DockerTarget({ docker, access: config.dockerAccess, networkName: config.dockerNetwork, installationId, dockerCli: config.dockerCli, buildTimeoutMs: config.buildTimeoutS * 1000, pullTimeoutMs: config.pullTimeoutS * 1000 }),
+    composeRuntimeEnvironment([
+      secrets.environmentProvider(),
+      // Each job version's own identity, to call other jobs through the gateway (DESIGN.md).
+      async ({ jobName, jobVersion }) => ({ AUTH_TOKEN: await auth.jobIdentityToken(jobName, jobVersion) }),
+    ]),
   );
 
-  const imageChecker = new DockerImageChecker(docker);
+  const imageChecker = new DockerImageChecker(docker, { memoryBytes: config.defaultMemoryBytes, cpuCores: config.defaultCpuCores, pidsLimit: config.pidsLimit });
   const routes = new RoutingTable(jobs);
   const onJobsChanged = (): Promise<void> => routes.reload();
   const policy: ResourcePolicy = {
@@ -117,6 +136,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     policy,
     pubUrl: config.pubUrl,
     readyTimeoutMs: config.readyTimeoutS * 1000,
+    gitTimeoutMs: config.gitTimeoutS * 1000,
     imageChecker,
     buildSecrets: (jobName, keys) => secrets.buildSecrets(jobName, keys),
     jobTypes: { python3: python3Builder, node: nodeBuilder },
@@ -144,6 +164,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     onQueued: () => workers.wake(),
     onJobsChanged,
     parseManifestText: (text) => parseManifestText(text),
+    trustedRegistries: parseTrustedRegistries(config.trustedRegistries),
   });
   const runEngine = new RunEngine(docker, installationId);
   const runEvents = new RunEvents();
@@ -180,6 +201,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
       defaultTimeoutS: config.runDefaultTimeoutS,
       maxTimeoutS: config.runMaxTimeoutS,
       allowedHostPaths: config.runHostPaths.split(':').filter((p) => p.startsWith('/')),
+      trustedRegistries: parseTrustedRegistries(config.trustedRegistries),
     },
     uploadLimits: { ...DEFAULT_EXTRACT_LIMITS, maxBytes: Math.max(config.maxUploadBytes * 4, DEFAULT_EXTRACT_LIMITS.maxBytes) },
     onQueued: () => runWorkers.wake(),
@@ -195,7 +217,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
   let reconcileSoon: NodeJS.Timeout | undefined;
   const gateway = new Gateway({
     routes,
-    authorize: (headers) => verifier.verifyHeaders(headers),
+    authorize: createGatewayAuthorizer(authDirectory),
     onReplicaUnreachable: (containerId) => {
       routes.setReplicaRunning(containerId, false);
       reconcileSoon ??= setTimeout(() => {
@@ -221,7 +243,11 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     secrets,
     audit,
     maxDockerfileBytes: config.maxDockerfileBytes,
-    verifier,
+    authDirectory,
+    auth,
+    loginRateLimitPerMinute: config.loginRateLimitPerMinute,
+    tokenRateLimitPerMinute: config.tokenRateLimitPerMinute,
+    sessionTtlS: config.sessionTtlS,
     maxUploadBytes: config.maxUploadBytes,
     isReady: () => ready,
     logger,
@@ -259,6 +285,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
       await wheelBuilds.close();
       await app.close();
       await gateway.close();
+      await authDirectory.stop();
       await db.destroy();
     },
   };

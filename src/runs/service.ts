@@ -12,6 +12,7 @@ import { PitlaneError } from '../errors.js';
 import type { RunRecord, RunRepository } from '../store/index.js';
 import type { RunStatus } from '../store/schema.js';
 import { resultsRoot } from './executor.js';
+import { resolveHostVolumes } from './host-paths.js';
 import { validateRunRequest, type RunPolicy, type RunSpec } from './spec.js';
 
 /** A run request as the API hands it over. */
@@ -22,6 +23,8 @@ export interface RunRequest {
   dockerfile?: string;
   /** Build context archive (tar or tar.gz). */
   context?: Readable;
+  /** Who submits it (`user:alice`), recorded with the run. */
+  createdBy?: string;
 }
 
 /** A run as the API returns it (seed 002's status plus everything DESIGN.md's run contract names). */
@@ -99,12 +102,13 @@ export class RunService {
         }
       }
       const lint = dockerfile !== undefined ? checkDockerfile(dockerfile) : [];
-      const spec: RunSpec = validateRunRequest(fields, this.options.policy, dockerfile);
+      const validated: RunSpec = validateRunRequest(fields, this.options.policy, dockerfile);
+      const spec: RunSpec = { ...validated, volumes: await resolveHostVolumes(validated.volumes, this.options.policy.allowedHostPaths) };
       if (dockerfile !== undefined) {
         await mkdir(contextDir, { recursive: true });
         await writeFile(join(contextDir, 'Dockerfile'), dockerfile);
       }
-      const record = await this.options.runs.create({ id, spec, contextPath: dockerfile !== undefined ? contextDir : null, lint });
+      const record = await this.options.runs.create({ id, spec, contextPath: dockerfile !== undefined ? contextDir : null, lint, createdBy: request.createdBy });
       this.options.onQueued();
       return record;
     } catch (error) {

@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ADMIN_TOKEN_HASH_KEY,
-  AdminTokenVerifier,
-  ensureAdminToken,
-  generateToken,
-  hashToken,
-  tokenFromHeaders,
-  type TokenHashStore,
-} from '../../../src/auth/admin-token.js';
+import { ADMIN_TOKEN_HASH_KEY, ensureAdminToken, type TokenHashStore } from '../../../src/auth/admin-token.js';
+import { credentialFromHeaders, deriveJobToken, generateApiToken, hashToken } from '../../../src/auth/tokens.js';
+
+const tokenFromHeaders = (headers: Record<string, unknown>): string | undefined => credentialFromHeaders(headers as never)?.token;
 import { SettingsRepository, openDatabase, type PitlaneDatabase } from '../../../src/store/index.js';
 import { tempDir } from './helpers.js';
 
@@ -30,19 +25,36 @@ class MemoryStore implements TokenHashStore {
   }
 }
 
-describe('hashToken / generateToken', () => {
+describe('hashToken / generateApiToken / deriveJobToken', () => {
   it('hashes with SHA-256 as lowercase hex', () => {
     expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(hashToken('pitlane_ä')).toBe(sha256('pitlane_ä'));
   });
 
-  it('generates distinct prefixed base64url tokens of 32 random bytes', () => {
-    const tokens = new Set(Array.from({ length: 50 }, () => generateToken()));
-    expect(tokens.size).toBe(50);
-    for (const token of tokens) {
-      expect(token).toMatch(/^pitlane_[A-Za-z0-9_-]{43}$/);
-      expect(Buffer.from(token.slice('pitlane_'.length), 'base64url')).toHaveLength(32);
+  it('generates distinct tokens pitlane_<id>_<32 random bytes> whose hash is their SHA-256', () => {
+    const tokens = Array.from({ length: 50 }, () => generateApiToken());
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(50);
+    expect(new Set(tokens.map((t) => t.id)).size).toBe(50);
+    for (const { id, token, hash } of tokens) {
+      expect(id).toMatch(/^[a-z2-7]{10}$/);
+      expect(token.startsWith(`pitlane_${id}_`)).toBe(true);
+      expect(Buffer.from(token.slice(`pitlane_${id}_`.length), 'base64url')).toHaveLength(32);
+      expect(hash).toBe(sha256(token));
     }
+  });
+
+  it('derives the same job token from the same key, name, version and generation, and another otherwise', () => {
+    const key = Buffer.alloc(32, 7);
+    const first = deriveJobToken(key, 'adder', '1.0.0', 1);
+    expect(deriveJobToken(key, 'adder', '1.0.0', 1)).toEqual(first);
+    expect(first.hash).toBe(sha256(first.token));
+    const others = [
+      deriveJobToken(key, 'adder', '1.0.0', 2),
+      deriveJobToken(key, 'adder', '1.0.1', 1),
+      deriveJobToken(key, 'adde', 'r@1.0.0', 1),
+      deriveJobToken(Buffer.alloc(32, 8), 'adder', '1.0.0', 1),
+    ];
+    for (const other of others) expect(other.token).not.toBe(first.token);
   });
 });
 
@@ -117,7 +129,7 @@ describe('ensureAdminToken', () => {
       expect(await settings.get(ADMIN_TOKEN_HASH_KEY)).toBe(sha256(first.generated as string));
       const again = await ensureAdminToken(new SettingsRepository(db), undefined);
       expect(again.generated).toBeUndefined();
-      expect(new AdminTokenVerifier(again.hash).verify(first.generated)).toBe(true);
+      expect(again.hash).toBe(hashToken(first.generated as string));
     });
   });
 });
@@ -131,7 +143,7 @@ describe('tokenFromHeaders', () => {
     [{ 'x-racetrack-auth': '  rt-token \t' }, 'rt-token'],
     [{ authorization: 'Bearer from-bearer', 'x-racetrack-auth': 'from-racetrack' }, 'from-bearer'],
     [{ authorization: 'Basic dXNlcjpwYXNz', 'x-racetrack-auth': 'fallback' }, 'fallback'],
-  ])('%j → %j', (headers, expected) => {
+  ] as Array<[Record<string, unknown>, string]>)('%j → %j', (headers, expected) => {
     expect(tokenFromHeaders(headers)).toBe(expected);
   });
 
@@ -148,43 +160,16 @@ describe('tokenFromHeaders', () => {
     [{ 'x-racetrack-auth': '' }],
     [{ 'x-racetrack-auth': '   ' }],
     [{ 'x-racetrack-auth': ['a', 'b'] }],
-  ])('no token in %j', (headers) => {
+  ] as Array<[Record<string, unknown>]>)('no token in %j', (headers) => {
     expect(tokenFromHeaders(headers)).toBeUndefined();
   });
 });
 
-describe('AdminTokenVerifier', () => {
-  const token = 'pitlane_correct-horse-battery-staple';
-  const verifier = new AdminTokenVerifier(hashToken(token));
-
-  it('accepts the admin token', () => {
-    expect(verifier.verify(token)).toBe(true);
-  });
-
-  it.each([undefined, '', 'pitlane_wrong', `${token} `, token.toUpperCase(), token.slice(0, -1), hashToken(token)])('rejects %j', (candidate) => {
-    expect(verifier.verify(candidate)).toBe(false);
-  });
-
-  it('verifies tokens from headers', () => {
-    expect(verifier.verifyHeaders({ authorization: `Bearer ${token}` })).toBe(true);
-    expect(verifier.verifyHeaders({ 'x-racetrack-auth': token })).toBe(true);
-    expect(verifier.verifyHeaders({ authorization: 'Bearer nope' })).toBe(false);
-    expect(verifier.verifyHeaders({})).toBe(false);
-  });
-
-  it('rejects everything when the stored hash is malformed (no throw)', () => {
-    for (const hash of ['', 'zz', 'abc', hashToken(token).slice(0, 62)]) {
-      const broken = new AdminTokenVerifier(hash);
-      expect(broken.verify(token)).toBe(false);
-      expect(broken.verify('anything')).toBe(false);
-    }
-  });
-
-  it('works with the hash ensureAdminToken returns', async () => {
-    const store = new MemoryStore();
-    const { hash, generated } = await ensureAdminToken(store, undefined);
-    const fromStore = new AdminTokenVerifier(hash);
-    expect(fromStore.verify(generated)).toBe(true);
-    expect(fromStore.verify(generateToken())).toBe(false);
+describe('credentialFromHeaders and the session cookie', () => {
+  it('reads the pitlane_session cookie when no header carries a token', () => {
+    expect(credentialFromHeaders({ cookie: 'a=1; pitlane_session=pitlane_abc_def; b=2' })).toEqual({ token: 'pitlane_abc_def', viaCookie: true });
+    expect(credentialFromHeaders({ cookie: 'pitlane_session=x', authorization: 'Bearer y' })).toEqual({ token: 'y', viaCookie: false });
+    expect(credentialFromHeaders({ cookie: 'other=1' })).toBeUndefined();
+    expect(credentialFromHeaders({ cookie: 'pitlane_session=' })).toBeUndefined();
   });
 });
