@@ -1,13 +1,15 @@
 /**
  * The HTTP client the CLI uses to talk to a Pitlane server. The server URL comes from
  * `PITLANE_URL` (default `http://127.0.0.1:7300`), the token from `PITLANE_TOKEN`, or else from
- * the config file `$XDG_CONFIG_HOME/pitlane/config.json` (`{"url": ..., "token": ...}`).
+ * the config file `$XDG_CONFIG_HOME/pitlane/config.json` (`{"url": ..., "token": ...}`, plus the
+ * per-server tokens `pitlane login` stores under `servers`: see config-file.ts).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { storedToken, type CliConfig } from './config-file.js';
 
 /** Where the CLI finds the server. */
 export interface ClientSettings {
@@ -23,14 +25,14 @@ export function configFilePath(env: NodeJS.ProcessEnv): string {
 
 /** Resolves the server URL and token from the environment and the config file. */
 export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
-  let file: { url?: string; token?: string } = {};
+  let file: CliConfig = {};
   try {
-    file = JSON.parse(readFileSync(configFilePath(env), 'utf8')) as typeof file;
+    file = (JSON.parse(readFileSync(configFilePath(env), 'utf8')) ?? {}) as typeof file;
   } catch {
     file = {};
   }
   const url = (env.PITLANE_URL || file.url || 'http://127.0.0.1:7300').replace(/\/+$/, '');
-  return { url, token: env.PITLANE_TOKEN || file.token };
+  return { url, token: env.PITLANE_TOKEN || storedToken(file, url) };
 }
 
 /** An error answer from the server, with DESIGN.md's error body. */
