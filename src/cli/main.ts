@@ -4,7 +4,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { pitlaneVersion } from '../version.js';
+import { registerAuthCommands } from './auth-commands.js';
 import { clientSettings, PitlaneClient } from './client.js';
+import { registerIdentityCommands } from './identity-commands.js';
 import { registerDeployCommand } from './deploy-command.js';
 import { registerExecCommand } from './exec-command.js';
 import { registerJobCommands } from './job-commands.js';
@@ -39,6 +41,8 @@ export function buildProgram(output: Output, env: NodeJS.ProcessEnv, setExit: (w
   registerInitCommand(program, output);
   registerWheelCommands(program, output, client);
   registerImageCommands(program, output);
+  registerAuthCommands(program, output, env, () => process.stdin);
+  registerIdentityCommands(program, output, client, () => process.stdin);
   return program;
 }
 
