@@ -71,7 +71,7 @@ export class DockerTarget implements InfrastructureTarget {
         this.buildKitCli = undefined;
         throw error;
       });
-      return buildWithBuildKitCli(cli, context, options, onLog);
+      return buildWithBuildKitCli(cli, context, options, onLog, { timeoutMs: this.options.buildTimeoutMs });
     }
     const stream = await this.docker.buildImage(context as NodeJS.ReadableStream, {
       t: options.tag,
