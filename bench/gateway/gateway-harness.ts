@@ -23,8 +23,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { errors as undiciErrors, type Pool } from 'undici';
-import { AdminTokenVerifier, hashToken } from '../../src/auth/index.js';
-import { Gateway, RoutingTable } from '../../src/gateway/index.js';
+import { credentialFromHeaders, hashToken } from '../../src/auth/index.js';
+import { Gateway, RoutingTable, type GatewayDecision } from '../../src/gateway/index.js';
 
 const upstream = process.env.UPSTREAM ?? '';
 const port = Number(process.env.PORT);
@@ -61,17 +61,24 @@ const routes = new RoutingTable({
 } as never);
 await routes.reload();
 
-const verifier = new AdminTokenVerifier(hashToken(token));
+// One token, checked by hash (the server itself uses src/auth's permission cache).
+const expectedHash = hashToken(token);
+const verify = (headers: IncomingMessage['headers']): boolean => {
+  const credential = credentialFromHeaders(headers);
+  return credential !== undefined && hashToken(credential.token) === expectedHash;
+};
+const ALLOWED: GatewayDecision = { ok: true };
+const DENIED: GatewayDecision = { ok: false, status: 401, message: 'a valid token is required' };
 let acceptedAuthorization: string | undefined;
 const authorize = patches.has('authcache')
-  ? (headers: IncomingMessage['headers']): boolean => {
+  ? (headers: IncomingMessage['headers']): GatewayDecision => {
       const value = headers.authorization;
-      if (value !== undefined && value === acceptedAuthorization) return true;
-      const ok = verifier.verifyHeaders(headers);
+      if (value !== undefined && value === acceptedAuthorization) return ALLOWED;
+      const ok = verify(headers);
       if (ok && typeof value === 'string') acceptedAuthorization = value;
-      return ok;
+      return ok ? ALLOWED : DENIED;
     }
-  : (headers: IncomingMessage['headers']): boolean => verifier.verifyHeaders(headers);
+  : (headers: IncomingMessage['headers']): GatewayDecision => (verify(headers) ? ALLOWED : DENIED);
 
 const gateway = new Gateway({ routes, authorize, onReplicaUnreachable: () => {} });
 

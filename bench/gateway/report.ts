@@ -9,7 +9,8 @@
  * BENCH_META (env, JSON) is copied into the output as `setup`.
  *
  * Per target the median over the rounds is taken of each figure separately (req/s, p50, p99).
- * Checks: gateway req/s / nginx req/s >= 0.5, and gateway p99 - direct p99 <= 2 ms.
+ * Checks: gateway req/s / nginx req/s >= 0.5, gateway p99 - direct p99 <= 2 ms, and (with the
+ * gateway-noauth target) auth costs at most 5% of the gateway's req/s.
  * A FAIL is printed and recorded; the exit status stays 0 (only bad input exits non-zero).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,8 @@ interface Run {
 
 const THROUGHPUT_MIN_RATIO = 0.5;
 const P99_MAX_ADDED_MS = 2;
+/** Issue 6: auth may cost at most this fraction of the gateway's req/s. */
+const AUTH_MAX_COST = 0.05;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -118,8 +121,20 @@ function main(): void {
       target_ms: P99_MAX_ADDED_MS,
       pass: addedP99 <= P99_MAX_ADDED_MS,
     },
+    // Issue 6: the same gateway with auth on (a bearer token checked against the permission cache)
+    // and off (an approved public endpoint of the same job, where no token is looked at).
+    ...(targets['gateway-noauth']
+      ? {
+          auth_cost: {
+            description: `1 - gateway req/s / gateway-noauth req/s <= ${AUTH_MAX_COST}`,
+            value: Math.round((1 - gateway.rps / targets['gateway-noauth'].rps) * 1000) / 1000,
+            target: AUTH_MAX_COST,
+            pass: 1 - gateway.rps / targets['gateway-noauth'].rps <= AUTH_MAX_COST,
+          },
+        }
+      : {}),
   };
-  const extraTargets = [...byTarget.keys()].filter((t) => !['direct', 'gateway', 'nginx'].includes(t));
+  const extraTargets = [...byTarget.keys()].filter((t) => !['direct', 'gateway', 'nginx', 'gateway-noauth'].includes(t));
   const totalErrors = Object.values(targets).reduce((sum, t) => sum + t.errors, 0);
   let setup: unknown = {};
   try {
@@ -151,7 +166,7 @@ function main(): void {
   };
   writeFileSync(output, `${JSON.stringify(result, null, 2)}\n`);
 
-  const order = ['direct', 'gateway', 'nginx', ...extraTargets];
+  const order = ['direct', 'gateway', ...(targets['gateway-noauth'] ? ['gateway-noauth'] : []), 'nginx', ...extraTargets];
   const pad = (s: string, n: number): string => s.padStart(n);
   const width = Math.max(8, ...order.map((t) => t.length));
   const rows = order.map((t) => {
@@ -169,6 +184,9 @@ function main(): void {
     '',
     `gateway/nginx req/s   ${throughputRatio.toFixed(3)}   (target >= ${THROUGHPUT_MIN_RATIO})   ${verdict(checks.throughput.pass)}`,
     `gateway p99 - direct  ${addedP99.toFixed(2)} ms (target <= ${P99_MAX_ADDED_MS} ms)   ${verdict(checks.p99_added.pass)}`,
+    ...(checks.auth_cost
+      ? [`auth cost (1 - gateway/gateway-noauth req/s)  ${checks.auth_cost.value.toFixed(3)}   (target <= ${AUTH_MAX_COST})   ${verdict(checks.auth_cost.pass)}`]
+      : []),
     `(for reference: nginx p99 - direct ${result.extra.nginx_p99_added_ms.toFixed(2)} ms, nginx/direct req/s ${result.extra.nginx_vs_direct_rps_ratio.toFixed(2)})`,
   ];
   for (const [t, f] of Object.entries(result.extra.forwarders)) {

@@ -14,6 +14,7 @@
 #        direct   http://<container IP>:7004/perform
 #        gateway  http://127.0.0.1:<pitlane port>/pub/job/echo/1.0.0/api/v1/perform
 #        nginx    http://127.0.0.1:<nginx port>/perform
+#        gateway-noauth  the gateway on an approved public endpoint of the same job (auth off)
 #      3 rounds, interleaved (the order rotates each round), median per target,
 #   6. prints the table and the two checks (gateway/nginx req/s >= 0.5, gateway p99 - direct p99
 #      <= 2 ms) and writes bench/gateway/last-result.json. A FAIL is printed, not an exit status:
@@ -230,6 +231,11 @@ case "$ADDRESS" in
   *) die "unexpected container address $ADDRESS (expected a loopback or private bridge address)" ;;
 esac
 log "echo replica at $ADDRESS (container ${CONTAINER_IDS[0]:0:12})"
+# Auth off for comparison (issue 6): examples/echo declares /api/v1/public public; approving it
+# opens that endpoint without a token, so the same gateway serves it with no authentication.
+curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d "{\"job\":\"$JOB_NAME\",\"version\":\"$JOB_VERSION\",\"endpoint\":\"/api/v1/public\"}" \
+  "$PITLANE_URL/api/v1/public-endpoints/approve" >/dev/null || die "could not approve the public endpoint of echo"
 
 # ---------------------------------------------------------------------------------------------
 # 4. nginx as a plain reverse proxy to the same container
@@ -303,9 +309,10 @@ done
 declare -A URL=(
   [direct]="http://$ADDRESS/perform"
   [gateway]="http://127.0.0.1:$PITLANE_PORT/pub/job/$JOB_NAME/$JOB_VERSION/api/v1/perform"
+  [gateway-noauth]="http://127.0.0.1:$PITLANE_PORT/pub/job/$JOB_NAME/$JOB_VERSION/api/v1/public"
   [nginx]="http://127.0.0.1:$NGINX_PORT/perform"
 )
-TARGETS=(direct gateway nginx)
+TARGETS=(direct gateway gateway-noauth nginx)
 for extra in $EXTRA_TARGETS; do
   URL[$extra]=${EXTRA_URL[$extra]}
   TARGETS+=("$extra")
