@@ -83,7 +83,12 @@ interface JobSpec {
   example: string;
   entry: string;
   comment: string;
+  /** Pitlane's build base (node: also where the node binary comes from). */
   baseImage: string;
+  /** The base of Pitlane's runtime stage (what the generated image is FROM). */
+  runtimeBaseImage: string;
+  /** The naive Dockerfile's FROM: the full image (see naive/*.Dockerfile). */
+  naiveBaseImage: string;
   wrapperDir: string;
   naiveDockerfile: string;
   /** Puts the round's nonce into the dependency manifest of a job copy (both sides). */
@@ -105,6 +110,8 @@ const JOBS: Record<'python3' | 'node', JobSpec> = {
     entry: 'adder.py',
     comment: '#',
     baseImage: 'python:3.11-slim',
+    runtimeBaseImage: 'python:3.11-slim',
+    naiveBaseImage: 'python:3.11',
     wrapperDir: 'wrappers/python3',
     naiveDockerfile: 'bench/deploy/naive/python3.Dockerfile',
     nonce(dir, nonce) {
@@ -125,6 +132,8 @@ const JOBS: Record<'python3' | 'node', JobSpec> = {
     entry: 'adder.ts',
     comment: '//',
     baseImage: 'node:24-slim',
+    runtimeBaseImage: 'debian:bookworm-slim',
+    naiveBaseImage: 'node:24',
     wrapperDir: 'wrappers/node',
     naiveDockerfile: 'bench/deploy/naive/node.Dockerfile',
     nonce(dir, nonce) {
@@ -396,7 +405,7 @@ function buildSteps(lines: string[]): Array<{ step: string; cached: boolean }> {
   return out.filter((s) => !/^FROM /i.test(s.step));
 }
 
-/** Pitlane's own labels, added by the engine API after the Dockerfile (one step each, never cached: one carries the deployment id). */
+/** Pitlane's own labels, added by the engine API after the Dockerfile (one legacy-builder step each, after the code; older servers also added the deployment id, never cached). */
 const PITLANE_API_LABEL = /^LABEL pitlane\.(deployment|job|managed|version)=[^ ]*$/;
 
 /**
@@ -583,7 +592,12 @@ interface JobResult {
   type: string;
   base_image: string;
   base_image_size: number;
+  runtime_base_image: string;
+  runtime_base_image_size: number;
+  naive_base_image: string;
+  naive_base_image_size: number;
   rounds: RoundResult[];
+  /** Final image sizes; *_over_base: above the image's own base (Pitlane: its runtime stage's base; naive: its FROM). */
   sizes: { pitlane: number; naive: number; pitlane_over_base: number; naive_over_base: number } | null;
 }
 
@@ -692,8 +706,11 @@ async function main(): Promise<void> {
   if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npx tsc -p tsconfig.build.json');
   if (!dockerQuiet(['info']).ok) throw new Error('the Docker engine does not answer (scripts/setup/ensure-docker.sh)');
   for (const t of jobTypes) {
-    const base = JOBS[t as 'python3' | 'node'].baseImage;
-    if (!dockerQuiet(['image', 'inspect', base]).ok) throw new Error(`base image ${base} is missing (scripts/setup/base-images.sh, scripts/setup/node-base-image.sh)`);
+    const spec = JOBS[t as 'python3' | 'node'];
+    for (const base of [spec.baseImage, spec.runtimeBaseImage]) {
+      if (!dockerQuiet(['image', 'inspect', base]).ok) throw new Error(`base image ${base} is missing (scripts/setup/base-images.sh, scripts/setup/node-base-image.sh)`);
+    }
+    if (!dockerQuiet(['image', 'inspect', spec.naiveBaseImage]).ok) throw new Error(`the naive Dockerfile's base image ${spec.naiveBaseImage} is missing (scripts/setup/full-base-images.sh)`);
   }
 
   const server = new Server();
@@ -735,7 +752,17 @@ async function main(): Promise<void> {
     const plan: Scenario[] = ['cold', ...Array.from({ length: changesPerRound }, () => 'change' as const), 'nochange'];
     for (const type of jobTypes) {
       const spec = JOBS[type as 'python3' | 'node'];
-      const result: JobResult = { type, base_image: spec.baseImage, base_image_size: imageSize(spec.baseImage), rounds: [], sizes: null };
+      const result: JobResult = {
+        type,
+        base_image: spec.baseImage,
+        base_image_size: imageSize(spec.baseImage),
+        runtime_base_image: spec.runtimeBaseImage,
+        runtime_base_image_size: imageSize(spec.runtimeBaseImage),
+        naive_base_image: spec.naiveBaseImage,
+        naive_base_image_size: imageSize(spec.naiveBaseImage),
+        rounds: [],
+        sizes: null,
+      };
       results.push(result);
       for (let round = 1; round <= rounds; round++) {
         const copies = prepareCopies(spec, round);
@@ -773,7 +800,7 @@ async function main(): Promise<void> {
           const pit = entry.pitlane.at(-1)?.image_id as string;
           const naive = entry.naive.at(-1)?.image_id as string;
           const sizes = { pitlane: imageSize(pit), naive: imageSize(naive) };
-          result.sizes = { ...sizes, pitlane_over_base: sizes.pitlane - result.base_image_size, naive_over_base: sizes.naive - result.base_image_size };
+          result.sizes = { ...sizes, pitlane_over_base: sizes.pitlane - result.runtime_base_image_size, naive_over_base: sizes.naive - result.naive_base_image_size };
           log(`${type}: both images answer {"numbers":[40,2]} with 42; sizes pitlane ${mb(sizes.pitlane)}, naive ${mb(sizes.naive)}`);
         }
       }
@@ -832,7 +859,8 @@ function report(results: JobResult[], load0: number[], engine: { deletes: number
     const clean = <T extends { cache_lost: boolean }>(all: T[]): T[] => (all.some((s) => !s.cache_lost) ? all.filter((s) => !s.cache_lost) : all);
     const med = <T>(all: T[], key: keyof T): number => median(all.map((s) => s[key] as unknown as number | null).filter((v): v is number => v !== null));
     p();
-    p(`${r.type} (${JOBS[r.type as 'python3' | 'node'].example}, base ${r.base_image} ${mb(r.base_image_size)}); 1-min load average after each round: ${r.rounds.map((x) => x.loadavg_after[0]).join(', ')}`);
+    p(`${r.type} (${JOBS[r.type as 'python3' | 'node'].example}); 1-min load average after each round: ${r.rounds.map((x) => x.loadavg_after[0]).join(', ')}`);
+    p(`  bases: pitlane builds on ${r.base_image} ${mb(r.base_image_size)}, runs on ${r.runtime_base_image} ${mb(r.runtime_base_image_size)}; naive FROM ${r.naive_base_image} ${mb(r.naive_base_image_size)}`);
     p('  scenario    n     pitlane  (submit prepare   build start/ready  tail)   naive build  n      pitlane/naive  build/naive');
     const scen: Record<string, unknown> = {};
     for (const sc of SCENARIOS) {
@@ -895,7 +923,7 @@ function report(results: JobResult[], load0: number[], engine: { deletes: number
       const ratio = r.sizes.pitlane / r.sizes.naive;
       checks.image_30pct_smaller = { value: Math.round(ratio * 1000) / 1000, target: TARGETS.sizeMaxRatio, pass: ratio <= TARGETS.sizeMaxRatio };
       p(`  image size: pitlane ${mb(r.sizes.pitlane)}, naive ${mb(r.sizes.naive)} (ratio ${ratio.toFixed(3)}, ${((1 - ratio) * 100).toFixed(1)}% smaller);` +
-        ` above the base image: pitlane ${mb(r.sizes.pitlane_over_base)}, naive ${mb(r.sizes.naive_over_base)}`);
+        ` above its own base image: pitlane ${mb(r.sizes.pitlane_over_base)} (over ${r.runtime_base_image}), naive ${mb(r.sizes.naive_over_base)} (over ${r.naive_base_image})`);
     }
     const verdict = (c: { pass: boolean }): string => (c.pass ? 'PASS' : 'FAIL');
     p(`  ${verdict(checks.code_change_le_3s)}  code-only redeploy ${secs(change)} <= ${secs(TARGETS.codeChangeMaxMs)}`);
@@ -905,7 +933,18 @@ function report(results: JobResult[], load0: number[], engine: { deletes: number
       if (!c.pass) failures++;
       summary.push(`${r.type}.${k}=${verdict(c)}`);
     }
-    (out.jobs as Record<string, unknown>)[r.type] = { base_image: r.base_image, base_image_size: r.base_image_size, sizes: r.sizes, scenarios: scen, checks, rounds: r.rounds };
+    (out.jobs as Record<string, unknown>)[r.type] = {
+      base_image: r.base_image,
+      base_image_size: r.base_image_size,
+      runtime_base_image: r.runtime_base_image,
+      runtime_base_image_size: r.runtime_base_image_size,
+      naive_base_image: r.naive_base_image,
+      naive_base_image_size: r.naive_base_image_size,
+      sizes: r.sizes,
+      scenarios: scen,
+      checks,
+      rounds: r.rounds,
+    };
   }
   p();
   p("cold: first deploy of a new job name / first build of a new tag, with a per-round nonce in the dependency manifest and entry file,");
