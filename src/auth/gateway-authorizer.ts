@@ -8,7 +8,7 @@ import type { AuthDirectory } from './auth-directory.js';
 import { credentialFromHeaders } from './tokens.js';
 
 /** The gateway's decision (same shape as gateway/proxy.ts GatewayDecision). */
-export type CallDecision = { ok: true } | { ok: false; status: 401 | 403; message: string };
+export type CallDecision = { ok: true; caller?: string } | { ok: false; status: 401 | 403; message: string };
 
 const ALLOWED: CallDecision = { ok: true };
 
@@ -21,11 +21,22 @@ const UNAUTHENTICATED: Record<string, CallDecision> = {
 
 /** Creates the gateway's authorisation function over `directory`. */
 export function createGatewayAuthorizer(directory: AuthDirectory): (headers: IncomingHttpHeaders, name: string, version: string, endpoint: string) => CallDecision {
+  /** One allowed decision per caller, reused (no allocation per call). */
+  const allowedAs = new Map<string, CallDecision>();
   return (headers, name, version, endpoint) => {
     if (directory.isPublicEndpoint(name, version, endpoint)) return ALLOWED;
     const result = directory.authenticate(credentialFromHeaders(headers));
     if (!result.ok) return UNAUTHENTICATED[result.reason] ?? UNAUTHENTICATED.missing!;
-    if (directory.permissionsOf(result.principal.identityId).can('call_job', { job: name, version, endpoint })) return ALLOWED;
+    if (directory.permissionsOf(result.principal.identityId).can('call_job', { job: name, version, endpoint })) {
+      const caller = `${result.principal.kind}:${result.principal.name}`;
+      let decision = allowedAs.get(caller);
+      if (!decision) {
+        decision = { ok: true, caller };
+        if (allowedAs.size >= 10_000) allowedAs.clear();
+        allowedAs.set(caller, decision);
+      }
+      return decision;
+    }
     return { ok: false, status: 403, message: `${result.principal.kind} "${result.principal.name}" lacks scope call_job on job "${name}" ${version} endpoint ${endpoint}` };
   };
 }

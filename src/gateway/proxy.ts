@@ -13,7 +13,10 @@ import { mapUpstreamPath, parseGatewayUrl } from './paths.js';
 import type { RouteReplica, RouteVersion, RoutingTable } from './routing-table.js';
 
 /** The gateway's authorisation decision for one call. */
-export type GatewayDecision = { ok: true } | { ok: false; status: 401 | 403; message: string };
+export type GatewayDecision =
+  /** Allowed; `caller` (e.g. `user:alice`) is passed to the job as `X-Caller-Name`, absent for public endpoints. */
+  | { ok: true; caller?: string }
+  | { ok: false; status: 401 | 403; message: string };
 
 /** Dependencies of the gateway handler. */
 export interface GatewayOptions {
@@ -189,7 +192,7 @@ export class Gateway {
       );
       return;
     }
-    this.forward(req, res, route, replica, upstream.forward, requestId);
+    this.forward(req, res, route, replica, upstream.forward, requestId, decision.caller);
   }
 
   private answerLocally(res: ServerResponse, route: RouteVersion, what: 'live' | 'ready' | 'health', requestId: string): void {
@@ -216,7 +219,7 @@ export class Gateway {
     return { pool, origin };
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, route: RouteVersion, replica: RouteReplica, path: string, requestId: string): void {
+  private forward(req: IncomingMessage, res: ServerResponse, route: RouteVersion, replica: RouteReplica, path: string, requestId: string, caller: string | undefined): void {
     const incoming = req.headers;
     const headers: Record<string, string | string[]> = {};
     for (const key in incoming) {
@@ -227,7 +230,9 @@ export class Gateway {
     headers['x-request-id'] = requestId;
     headers['x-forwarded-host'] = incoming.host ?? '';
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-    headers['x-caller-name'] = 'admin';
+    // Who called, as Pitlane authenticated it; a client's own X-Caller-Name is never passed on.
+    if (caller === undefined) delete headers['x-caller-name'];
+    else headers['x-caller-name'] = caller;
     const method = req.method ?? 'GET';
     const length = incoming['content-length'];
     const chunked = incoming['transfer-encoding'] !== undefined;

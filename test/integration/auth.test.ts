@@ -186,6 +186,7 @@ describe('permissions on jobs, versions and endpoints', () => {
     const called = await server.api('POST', '/pub/job/auth-probe/latest/api/v1/perform', { n: 2 }, carol);
     expect(called.status).toBe(200);
     expect(called.body.authorization).toBeNull();
+    expect(called.body.caller).toBe('user:carol');
     expect((await server.api('POST', '/pub/job/auth-probe/1.0.0/api/v1/other', {}, carol)).status).toBe(403);
     // Job /live, /ready and /health are always public.
     expect((await server.api('GET', '/pub/job/auth-probe/1.0.0/health', undefined, null)).status).toBe(200);

@@ -158,7 +158,7 @@ describe('gateway', () => {
     expect(answer.body.request_id).toMatch(/.+/);
     expect(answer.headers['x-request-id']).toBe(answer.body.request_id);
     expect(answer.body.authorization).toBeNull();
-    expect(answer.body.caller).toBe('admin');
+    expect(answer.body.caller).toBe('user:admin');
     const { request } = await import('undici');
     const traced = await request(`${server.url}/pub/job/probe/1.0.0/api/v1/anything`, { headers: { authorization: `Bearer ${server.token}`, 'x-request-id': 'trace-123' } });
     const tracedBody = (await traced.body.json()) as any;
