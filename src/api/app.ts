@@ -18,7 +18,8 @@ import type { InfrastructureTarget } from '../infra/index.js';
 import type { DeploymentRepository, JobRepository } from '../store/index.js';
 import { registerDeployRoutes } from './deploy-routes.js';
 import { bodyLimitHook } from './body-limits.js';
-import { clientErrorHandler } from './client-errors.js';
+import { clientErrorHandler, frameworkErrorHandler } from './client-errors.js';
+import { strictBodyTypes } from './validation.js';
 import { errorHandler } from './errors.js';
 import { registerJobRoutes } from './job-routes.js';
 import { registerSecretRoutes } from './secret-routes.js';
@@ -84,6 +85,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
     bodyLimit: Math.ceil(deps.maxUploadBytes * 1.4) + 1024 * 1024,
     requestIdHeader: 'x-request-id',
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     serverFactory: (handler) =>
       createServer({ keepAliveTimeout: 65_000 }, (req: IncomingMessage, res: ServerResponse) => {
         if (req.url?.startsWith('/pub/')) deps.gateway.handle(req, res);
@@ -108,6 +110,8 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
   void app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 2, fields: 20, fieldSize: 2 * 1024 * 1024 } });
   // Body limits per route: small unless the route takes an upload (body-limits.ts).
   app.addHook('onRoute', bodyLimitHook({ uploadBytes: deps.maxUploadBytes, dockerfileBytes: deps.maxDockerfileBytes }));
+  // JSON bodies must already have the types their schema declares (ajv would coerce them).
+  app.addHook('preValidation', strictBodyTypes);
   app.decorateRequest('principal', undefined);
   app.decorateRequest('permissions', null as unknown as PrincipalPermissions);
   // Publish each route's rule in OpenAPI (3.1 allows role names for bearer schemes): public

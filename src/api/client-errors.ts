@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The status, code and message for a parser error (pure).
@@ -30,4 +31,15 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     );
   }
   socket.destroy();
+}
+
+/**
+ * fastify's `frameworkErrors`: errors its router raises before a route runs (a malformed
+ * percent-encoding in the URL, a path parameter over the length limit) answered in the JSON error
+ * shape with their own 4xx status (400, 414).
+ */
+export function frameworkErrorHandler(error: Error & { statusCode?: number; code?: string }, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const code = error.code === 'FST_ERR_BAD_URL' ? 'URL_INVALID' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'URL_TOO_LONG' : (error.code ?? 'BAD_REQUEST');
+  void reply.status(status).send({ error: { code, message: error.message, details: [{ path: 'url', message: error.message }] } });
 }

@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isPitlaneError, type ErrorDetail } from '../errors.js';
+import { malformedMultipart } from './multipart.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -28,6 +29,11 @@ function validationDetails(issues: ValidationIssue[], context: string | undefine
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (isPitlaneError(error)) {
     void reply.status(error.status).send(error.toJSON());
+    return;
+  }
+  const malformed = malformedMultipart(error);
+  if (malformed) {
+    void reply.status(400).send(malformed.toJSON());
     return;
   }
   if (error.validation) {

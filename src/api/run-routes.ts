@@ -217,7 +217,8 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRouteDeps): voi
   app.get('/api/v1/runs/:id/results/*', { config: { auth: { scope: 'run' } }, schema: { description: 'Download one result file of a run.' } }, async (request, reply) => {
     const params = request.params as { id: string; '*': string };
     const run = await ownRun(deps, request, params.id);
-    const file = await resolveResultPath(deps.service.resultsRoot(run), decodeURIComponent(params['*'] ?? ''));
+    // The router has already percent-decoded the path once; decoding again would make `%25` a `%`.
+    const file = await resolveResultPath(deps.service.resultsRoot(run), params['*'] ?? '');
     return reply.type('application/octet-stream').send(createReadStream(file));
   });
 }
