@@ -59,6 +59,17 @@ function integerOption(text: string, option: string, min: number, max: number): 
   return value;
 }
 
+/**
+ * An audit entry's details in one line: `key=value` pairs (strings bare, other values as JSON),
+ * null values left out. `{"scope":"read_job","job":null}` → `scope=read_job`.
+ */
+export function auditDetailsText(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+}
+
 /** The grant body `{identity, scope, job?, version?, endpoint?}` from the command's arguments. */
 function grantBody(identity: string, scope: string, options: { job?: string; endpoint?: string }): Record<string, string> {
   const body: Record<string, string> = { identity, scope };
@@ -216,7 +227,7 @@ Examples:
 
 /** Registers `grant`, `revoke` and `permissions`. */
 function registerGrantCommands(program: Command, output: Output, client: () => PitlaneClient): void {
-  const scopeArgument = (): Argument => new Argument('<scope>', `one of ${SCOPES.join(', ')}`).choices(SCOPES);
+  const scopeArgument = (): Argument => new Argument('<scope>', 'what the grant allows').choices(SCOPES);
   const targetHelp = `
 Scopes: read_job (see jobs, logs), deploy_job, delete_job, call_job (call through the gateway),
 run (one-shot runs), admin (everything, including these commands). Without --job a grant covers
@@ -368,7 +379,7 @@ Examples:
       table(
         ['ID', 'TIME', 'ACTOR', 'ACTION', 'TARGET', 'DETAILS'],
         entries.map((e) => {
-          const details = Object.keys(e.details).length === 0 ? '' : JSON.stringify(e.details);
+          const details = auditDetailsText(e.details);
           return [String(e.id), e.time, e.actor, e.action, e.target, details.length > AUDIT_DETAILS_WIDTH ? `${details.slice(0, AUDIT_DETAILS_WIDTH - 1)}…` : details];
         }),
       ),

@@ -11,7 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerAuthCommands } from '../../../src/cli/auth-commands.js';
 import { clientSettings, PitlaneClient } from '../../../src/cli/client.js';
-import { registerIdentityCommands } from '../../../src/cli/identity-commands.js';
+import { auditDetailsText, registerIdentityCommands } from '../../../src/cli/identity-commands.js';
 import { CliExit, printError, type Output } from '../../../src/cli/output.js';
 import type { TerminalInput } from '../../../src/cli/terminal-input.js';
 
@@ -222,8 +222,13 @@ describe('audit and public endpoints', () => {
     const result = await run(['audit', '--actor', 'sa:ci', '--action', 'permission.grant', '--limit', '5']);
     expect(result.code, result.stderr).toBe(0);
     expect(seen[0]?.url).toBe('/api/v1/audit?actor=service_account%3Aci&action=permission.grant&limit=5');
-    expect(result.stdout).toMatch(/^7\s+t\s+user:admin\s+permission\.grant\s+user:alice\s+\{"scope":"read_job"\}$/m);
+    expect(result.stdout).toMatch(/^7\s+t\s+user:admin\s+permission\.grant\s+user:alice\s+scope=read_job$/m);
     expect((await run(['audit', '--limit', '0'])).code).toBe(2);
+  });
+
+  it('audit details read as key=value pairs without nulls', () => {
+    expect(auditDetailsText({ identity: 'user:alice', scope: 'read_job', job: null, count: 2, tags: ['a'] })).toBe('identity=user:alice scope=read_job count=2 tags=["a"]');
+    expect(auditDetailsText({})).toBe('');
   });
 
   it('approve needs JOB@VERSION and sends job, version and endpoint', async () => {
