@@ -4,7 +4,8 @@
  * endpoints. A change made by this process reloads it before the change is acknowledged
  * ({@link AuthDirectory.reload}); changes by other processes sharing the database are noticed by
  * polling the `auth_epoch` counter (every `pollMs`, default 250 ms), so they apply within 1 s.
- * Token last-use times are collected in memory and written every `flushMs` (default 10 s).
+ * Token last-use times are collected in memory and written every `flushMs` (default 30 s), so the
+ * gateway never waits for a database write.
  */
 import type { AuthSnapshot, IdentityRecord, IdentityRepository } from './identity-repository.js';
 import { hashToken, type RequestCredential } from './tokens.js';
@@ -15,6 +16,9 @@ interface CachedToken {
   id: string;
   identity: IdentityRecord;
   expiresAtMs: number | null;
+  /** Results built once per snapshot, so the hot path allocates nothing. */
+  viaHeader: AuthenticationResult;
+  viaCookie: AuthenticationResult;
 }
 
 /** The outcome of authenticating a credential. */
@@ -33,7 +37,8 @@ export class AuthDirectory {
   private epoch = '';
   /** token → SHA-256 hex, so a busy caller's token is hashed once. */
   private readonly hashes = new Map<string, string>();
-  private readonly lastUsed = new Map<string, string>();
+  /** token id → last use (ms since the epoch), written by {@link flushLastUse}. */
+  private readonly lastUsed = new Map<string, number>();
   private pollTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
@@ -47,7 +52,7 @@ export class AuthDirectory {
   async start(): Promise<void> {
     await this.reload();
     this.pollTimer = setInterval(() => void this.poll(), this.options.pollMs ?? 250);
-    this.flushTimer = setInterval(() => void this.flushLastUse(), this.options.flushMs ?? 10_000);
+    this.flushTimer = setInterval(() => void this.flushLastUse(), this.options.flushMs ?? 30_000);
     this.pollTimer.unref();
     this.flushTimer.unref();
   }
@@ -86,7 +91,17 @@ export class AuthDirectory {
     for (const token of snapshot.tokens) {
       const identity = identities.get(token.identityId);
       if (!identity) continue;
-      tokens.set(token.hash, { id: token.id, identity, expiresAtMs: token.expiresAt ? Date.parse(token.expiresAt) : null });
+      const principal = (viaCookie: boolean): AuthenticationResult => ({
+        ok: true,
+        principal: { identityId: identity.id, kind: identity.kind, name: identity.name, tokenId: token.id, viaCookie },
+      });
+      tokens.set(token.hash, {
+        id: token.id,
+        identity,
+        expiresAtMs: token.expiresAt ? Date.parse(token.expiresAt) : null,
+        viaHeader: principal(false),
+        viaCookie: principal(true),
+      });
     }
     const grants = new Map<string, PermissionGrant[]>();
     for (const grant of snapshot.grants) {
@@ -119,11 +134,8 @@ export class AuthDirectory {
     const now = (this.options.now ?? Date.now)();
     if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) return { ok: false, reason: 'expired' };
     if (entry.identity.disabled) return { ok: false, reason: 'disabled' };
-    this.lastUsed.set(entry.id, new Date(now).toISOString());
-    return {
-      ok: true,
-      principal: { identityId: entry.identity.id, kind: entry.identity.kind, name: entry.identity.name, tokenId: entry.id, viaCookie: credential.viaCookie },
-    };
+    this.lastUsed.set(entry.id, now);
+    return credential.viaCookie ? entry.viaCookie : entry.viaHeader;
   }
 
   /** Permission checks for `identityId`, memoised per snapshot. */
@@ -131,14 +143,28 @@ export class AuthDirectory {
     let view = this.permissionViews.get(identityId);
     if (!view) {
       const grants = this.grantsByIdentity.get(identityId) ?? [];
-      const decisions = new Map<string, boolean>();
+      // Scopes granted on everything need no per-resource work; other answers are memoised in
+      // nested maps scope → job → version → endpoint (no string building per call).
+      const everywhere = new Set<Scope>(grants.filter((g) => g.jobName === null).map((g) => g.scope));
+      const all = everywhere.has('admin');
+      const decisions = new Map<Scope, Map<string, Map<string, Map<string, boolean>>>>();
+      let memoised = 0;
       view = {
         can(scope: Scope, resource: JobResource = {}): boolean {
-          const key = `${scope}\u0000${resource.job ?? ''}\u0000${resource.version ?? ''}\u0000${resource.endpoint ?? ''}`;
-          let decision = decisions.get(key);
+          if (all || everywhere.has(scope)) return true;
+          const job = resource.job ?? '';
+          const version = resource.version ?? '';
+          const endpoint = resource.endpoint ?? '';
+          let byJob = decisions.get(scope);
+          if (!byJob) decisions.set(scope, (byJob = new Map()));
+          let byVersion = byJob.get(job);
+          if (!byVersion) byJob.set(job, (byVersion = new Map()));
+          let byEndpoint = byVersion.get(version);
+          if (!byEndpoint) byVersion.set(version, (byEndpoint = new Map()));
+          let decision = byEndpoint.get(endpoint);
           if (decision === undefined) {
             decision = isAllowed(grants, scope, resource);
-            if (decisions.size < 10_000) decisions.set(key, decision);
+            if (memoised++ < 10_000) byEndpoint.set(endpoint, decision);
           }
           return decision;
         },
@@ -165,7 +191,8 @@ export class AuthDirectory {
   /** Writes collected last-use times. */
   async flushLastUse(): Promise<void> {
     if (this.lastUsed.size === 0) return;
-    const batch = new Map(this.lastUsed);
+    const batch = new Map<string, string>();
+    for (const [id, ms] of this.lastUsed) batch.set(id, new Date(ms).toISOString());
     this.lastUsed.clear();
     try {
       await this.repository.touchTokens(batch);

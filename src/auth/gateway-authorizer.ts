@@ -21,19 +21,18 @@ const UNAUTHENTICATED: Record<string, CallDecision> = {
 
 /** Creates the gateway's authorisation function over `directory`. */
 export function createGatewayAuthorizer(directory: AuthDirectory): (headers: IncomingHttpHeaders, name: string, version: string, endpoint: string) => CallDecision {
-  /** One allowed decision per caller, reused (no allocation per call). */
+  /** One allowed decision per identity id, reused (no allocation per call). */
   const allowedAs = new Map<string, CallDecision>();
   return (headers, name, version, endpoint) => {
     if (directory.isPublicEndpoint(name, version, endpoint)) return ALLOWED;
     const result = directory.authenticate(credentialFromHeaders(headers));
     if (!result.ok) return UNAUTHENTICATED[result.reason] ?? UNAUTHENTICATED.missing!;
     if (directory.permissionsOf(result.principal.identityId).can('call_job', { job: name, version, endpoint })) {
-      const caller = `${result.principal.kind}:${result.principal.name}`;
-      let decision = allowedAs.get(caller);
+      let decision = allowedAs.get(result.principal.identityId);
       if (!decision) {
-        decision = { ok: true, caller };
+        decision = { ok: true, caller: `${result.principal.kind}:${result.principal.name}` };
         if (allowedAs.size >= 10_000) allowedAs.clear();
-        allowedAs.set(caller, decision);
+        allowedAs.set(result.principal.identityId, decision);
       }
       return decision;
     }
