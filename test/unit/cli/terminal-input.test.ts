@@ -1,6 +1,6 @@
 /** Hidden prompts: keystroke handling (pure) and a fake terminal driven through promptLines/readPassword. */
 import { PassThrough, Readable } from 'node:stream';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi, type Mock } from 'vitest';
 import { CliExit, type Output } from '../../../src/cli/output.js';
 import { promptLines, readPassword, readPipedPassword, typeKeys, type TerminalInput } from '../../../src/cli/terminal-input.js';
 
@@ -9,8 +9,8 @@ function capture(): Output & { errText: () => string } {
   return { out: () => undefined, err: (text) => (err += text), errText: () => err };
 }
 
-function fakeTerminal(): PassThrough & { isTTY: boolean; setRawMode: ReturnType<typeof vi.fn> } {
-  return Object.assign(new PassThrough(), { isTTY: true, setRawMode: vi.fn() });
+function fakeTerminal(): PassThrough & { isTTY: boolean; setRawMode: Mock<(raw: boolean) => unknown> } {
+  return Object.assign(new PassThrough(), { isTTY: true, setRawMode: vi.fn<(raw: boolean) => unknown>() });
 }
 
 describe('typeKeys', () => {
