@@ -85,7 +85,9 @@ async function assertNoSymlinkAncestor(root: string, relativePath: string, entry
  */
 async function linkResolvesInside(root: string, linkPath: string): Promise<boolean> {
   const stack = linkPath.split('/').slice(0, -1);
-  let pending = (await readlink(join(root, linkPath))).split('/');
+  const first = await readlink(join(root, linkPath));
+  if (isAbsolute(first) || first.startsWith('/')) return false;
+  let pending = first.split('/');
   let hops = 0;
   while (pending.length > 0) {
     const segment = pending.shift() as string;

@@ -74,31 +74,42 @@ export interface GitResult {
 }
 
 /**
- * Runs `git ARGS...` (argv array, no shell) with {@link gitEnvironment}; kills it (SIGKILL) when it
- * runs longer than `timeoutMs` of wall-clock time. Output is kept up to 64 KiB per stream.
+ * Runs `git ARGS...` (argv array, no shell) with {@link gitEnvironment} in its own process group;
+ * when it runs longer than `timeoutMs` of wall-clock time the whole group (git and the transport
+ * helpers it started, such as `git-remote-https` or `ssh`) is killed with SIGKILL. Output is kept
+ * up to 64 KiB per stream.
  * @param cwd working directory of git.
  */
 export function runGit(args: string[], options: { cwd?: string; timeoutMs: number }): Promise<GitResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    let settled = false;
+    const finish = (result: GitResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolvePromise(result);
+    };
     const keep = (current: string, chunk: Buffer): string => (current.length > 65_536 ? current : current + chunk.toString('utf8'));
     child.stdout.on('data', (chunk: Buffer) => (stdout = keep(stdout, chunk)));
     child.stderr.on('data', (chunk: Buffer) => (stderr = keep(stderr, chunk)));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, options.timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolvePromise({ code: null, stdout, stderr: `${stderr}${error.message}`, timedOut });
+    child.on('error', (error) => finish({ code: null, stdout, stderr: `${stderr}${error.message}`, timedOut }));
+    // After a kill, a helper that escaped the group could hold the pipes open: do not wait for them.
+    child.on('exit', (code) => {
+      if (timedOut) finish({ code, stdout, stderr, timedOut });
     });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr, timedOut });
-    });
+    child.on('close', (code) => finish({ code, stdout, stderr, timedOut }));
   });
 }
 

@@ -263,7 +263,7 @@ export function validateRunRequest(body: Record<string, unknown>, policy: RunPol
   if (body.results_dir !== undefined) {
     if (typeof body.results_dir !== 'string' || !body.results_dir.startsWith('/') || posix.normalize(body.results_dir) === '/' || CONTROL.test(body.results_dir) || body.results_dir.length > 4096) {
       problems.push({ path: 'results_dir', message: 'must be an absolute directory other than /' });
-    } else resultsDir = posix.normalize(body.results_dir);
+    } else resultsDir = posix.normalize(body.results_dir).replace(/\/+$/, '');
   }
   if (problems.length > 0 || !source) {
     throw new PitlaneError(400, 'RUN_INVALID', `the run request is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
