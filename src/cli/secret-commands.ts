@@ -5,7 +5,9 @@
 import { text as readText } from 'node:stream/consumers';
 import type { Command } from 'commander';
 import type { PitlaneClient } from './client.js';
+import { stripTrailingNewline } from './auth-args.js';
 import { CliExit, table, type Output } from './output.js';
+import { promptLines, type TerminalInput } from './terminal-input.js';
 
 /** The server's rule for secret keys (src/secrets/validation.ts), checked before a value is asked for. */
 const SECRET_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -21,71 +23,18 @@ interface SecretView {
 }
 
 /** A terminal-like input: a readable stream that may be a TTY with raw mode. */
-export type SecretInput = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
-
-/** State of a hidden line being typed. */
-export interface TypedLine {
-  value: string;
-  /** Enter (or Ctrl-D) was pressed. */
-  done: boolean;
-  /** Ctrl-C was pressed. */
-  cancelled: boolean;
-}
+export type SecretInput = TerminalInput;
 
 /**
- * Applies raw-mode keystrokes to a hidden line (pure): printable text is appended, Backspace/DEL
- * removes the last character, Enter or Ctrl-D finishes, Ctrl-C cancels. Nothing is echoed.
- */
-export function applyKeystrokes(line: TypedLine, chunk: string): TypedLine {
-  let { value } = line;
-  for (const char of chunk) {
-    if (char === '\r' || char === '\n' || char === '\u0004') return { value, done: true, cancelled: false };
-    if (char === '\u0003') return { value, done: false, cancelled: true };
-    if (char === '\u007f' || char === '\b') value = [...value].slice(0, -1).join('');
-    else value += char;
-  }
-  return { value, done: false, cancelled: false };
-}
-
-/** Removes one trailing line break (`\n` or `\r\n`), as `echo VALUE |` adds one. Pure. */
-export function stripTrailingNewline(text: string): string {
-  return text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
-}
-
-/**
- * Reads a secret value: typed at a terminal without echo, or all of piped stdin minus one trailing
- * line break.
+ * Reads a secret value: typed at a terminal without echo (terminal-input.ts), or all of piped
+ * stdin minus one trailing line break.
  * @throws CliExit 2 when the value is empty, 130 when typing is cancelled with Ctrl-C.
  */
 export async function readSecretValue(input: SecretInput, output: Output, key: string): Promise<string> {
-  let value: string;
-  if (input.isTTY && typeof input.setRawMode === 'function') {
-    output.err(`Value of ${key} (input hidden, Enter to finish): `);
-    value = await new Promise<string>((resolve, reject) => {
-      let line: TypedLine = { value: '', done: false, cancelled: false };
-      const finish = (): void => {
-        input.removeListener('data', onData);
-        input.setRawMode?.(false);
-        input.pause();
-        output.err('\n');
-      };
-      const onData = (chunk: Buffer | string): void => {
-        line = applyKeystrokes(line, typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-        if (line.cancelled) {
-          finish();
-          reject(new CliExit(130, 'cancelled'));
-        } else if (line.done) {
-          finish();
-          resolve(line.value);
-        }
-      };
-      input.setRawMode?.(true);
-      input.on('data', onData);
-      input.resume();
-    });
-  } else {
-    value = stripTrailingNewline(await readText(input));
-  }
+  const value =
+    input.isTTY && typeof input.setRawMode === 'function'
+      ? ((await promptLines(input, output, [{ text: `Value of ${key} (input hidden, Enter to finish): `, echo: false }]))[0] ?? '')
+      : stripTrailingNewline(await readText(input));
   if (value === '') {
     throw new CliExit(
       2,
