@@ -125,6 +125,7 @@ export function gitBranchProblem(branch: string): string | undefined {
   if (branch.includes('..')) return 'must not contain ".."';
   if (branch.includes('@{')) return 'must not contain "@{"';
   if (branch === '@') return 'must not be "@"';
+  if (branch === 'HEAD') return 'must not be "HEAD" (not a branch name)';
   if (branch.startsWith('/') || branch.endsWith('/') || branch.includes('//')) return 'must not start or end with "/" or contain "//"';
   if (branch.endsWith('.')) return 'must not end with "."';
   for (const component of branch.split('/')) {
