@@ -16,6 +16,9 @@ import type { DeploymentRecord, DeploymentRepository, JobRecord, JobRepository, 
 import { checkResources, type ResourcePolicy } from './container-spec.js';
 import { validateImageCheckSections } from './image-checks.js';
 
+/** Largest manifest text accepted (1 MiB): a manifest is a few hundred bytes; YAML parsing is not free. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
 /** A deploy request as the API receives it. */
 export interface DeployRequest {
   /** The manifest: YAML text or an already-parsed object. */
@@ -117,11 +120,15 @@ export class DeploymentService {
 
   /**
    * Validates and queues a deployment. Resolves once it is stored durably.
-   * @throws PitlaneError 400 invalid manifest or archive, 403 REGISTRY_FORBIDDEN (a pre-built
+   * @throws PitlaneError 413 a manifest text over {@link MAX_MANIFEST_BYTES}, 400 invalid manifest or archive, 403 REGISTRY_FORBIDDEN (a pre-built
    * `image` from a registry outside the trusted list), 409 version exists (without force) or is
    * being deployed, 413 archive over the limits.
    */
   async deploy(request: DeployRequest): Promise<DeploymentRecord> {
+    if (typeof request.manifest === 'string' && Buffer.byteLength(request.manifest) > MAX_MANIFEST_BYTES) {
+      request.buildContext?.resume();
+      throw new PitlaneError(413, 'PAYLOAD_TOO_LARGE', `the manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, [{ path: 'manifest', message: 'too large' }]);
+    }
     const { manifest, warnings } =
       typeof request.manifest === 'string'
         ? this.options.parseManifestText(request.manifest)

@@ -256,6 +256,8 @@ add('manifest: YAML billion laughs', () =>
     ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n'),
   ), 400);
 add('manifest: YAML with a JavaScript tag', () => deploy('name: !!js/function "function(){ require(\'fs\').writeFileSync(\'/tmp/x\') }"\nowner_email: a@example.com\njobtype: docker-proxy\n'), 400);
+add('manifest: YAML text over 1 MiB', () => deploy(`name: x\n${'# pad\n'.repeat(200_000)}`), 413, 'manifest');
+add('manifest: YAML text over 1 MiB in a multipart file', () => form('POST', '/api/v1/deploy', [{ name: 'manifest', filename: 'job.yaml', content: `name: x\n${'# pad\n'.repeat(200_000)}` }]), 413);
 add('manifest: YAML syntax error', () => deploy('name: [unclosed\n'), 400);
 add('manifest: YAML with NUL bytes', () => deploy('name: a\u0000b\nowner_email: a@example.com\njobtype: docker-proxy\n'), 400);
 add('manifest: uppercase name', () => deploy(manifestWith({ name: 'Hostile' })), 400, 'name');
