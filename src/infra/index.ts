@@ -11,6 +11,8 @@ export {
   guardEngine,
   hardenedHostConfig,
   hostConfigProblems,
+  namedVolumesOf,
+  volumeBindsHostPath,
   type ContainerLimits,
   type EngineTimeouts,
   type HardenedHostConfig,

@@ -210,7 +210,8 @@ type DialCallback = (error: Error | null, data?: unknown) => void;
 /**
  * Installs the guard on a dockerode client (once; later calls do nothing):
  * - every `POST /containers/create` is checked with {@link hostConfigProblems} and refused with a
- *   {@link ContainerPolicyError} before it reaches the engine;
+ *   {@link ContainerPolicyError} before it reaches the engine, as is one mounting a named volume
+ *   that is a bind of a host path ({@link volumeBindsHostPath});
  * - every request gets the time limit of {@link engineCallTimeoutMs} (an AbortSignal; the caller's
  *   own signal still works) and fails with {@link EngineTimeoutError} when it passes.
  * @param socketPaths Docker sockets to protect besides the client's own socket path.
@@ -221,15 +222,7 @@ export function guardEngine(docker: Docker, timeouts: EngineTimeouts, socketPath
   modem.__pitlaneGuard = true;
   const protectedSockets = [...socketPaths, ...(typeof modem.socketPath === 'string' ? [modem.socketPath] : [])];
   const dial = modem.dial.bind(modem);
-  modem.dial = (options: DialOptions, callback: DialCallback): unknown => {
-    if (options.method === 'POST' && /^\/containers\/create(\?|$)/.test(options.path)) {
-      const body = options.options as { HostConfig?: Record<string, unknown>; _body?: { HostConfig?: Record<string, unknown> } } | undefined;
-      const problems = hostConfigProblems(body?._body?.HostConfig ?? body?.HostConfig, protectedSockets);
-      if (problems.length > 0) {
-        process.nextTick(() => callback(new ContainerPolicyError(problems)));
-        return undefined;
-      }
-    }
+  const timed = (options: DialOptions, callback: DialCallback): unknown => {
     const ms = engineCallTimeoutMs(options, timeouts);
     if (ms === null) return dial(options, callback);
     const timer = AbortSignal.timeout(ms);
@@ -239,4 +232,53 @@ export function guardEngine(docker: Docker, timeouts: EngineTimeouts, socketPath
       else callback(error, data);
     });
   };
+  modem.dial = (options: DialOptions, callback: DialCallback): unknown => {
+    if (options.method === 'POST' && /^\/containers\/create(\?|$)/.test(options.path)) {
+      const body = options.options as { HostConfig?: Record<string, unknown>; _body?: { HostConfig?: Record<string, unknown> } } | undefined;
+      const hostConfig = body?._body?.HostConfig ?? body?.HostConfig;
+      const problems = hostConfigProblems(hostConfig, protectedSockets);
+      if (problems.length > 0) {
+        process.nextTick(() => callback(new ContainerPolicyError(problems)));
+        return undefined;
+      }
+      const volumes = namedVolumesOf(hostConfig);
+      if (volumes.length > 0) {
+        // A named volume can be a bind of a host directory in disguise (local driver, o=bind).
+        void Promise.all(volumes.map((name) => docker.getVolume(name).inspect().then((info) => ({ name, info }), () => undefined)))
+          .then((found) => {
+            const bound = found.filter((f): f is { name: string; info: Docker.VolumeInspectInfo } => f !== undefined && volumeBindsHostPath(f.info));
+            if (bound.length > 0) callback(new ContainerPolicyError(bound.map((f) => `volume ${f.name} is a bind mount of a host path`)));
+            else timed(options, callback);
+          });
+        return undefined;
+      }
+    }
+    return timed(options, callback);
+  };
+}
+
+/** Names of the named volumes a HostConfig mounts (`Mounts` of type volume, `Binds` whose source is a name). */
+export function namedVolumesOf(hostConfig: Record<string, unknown> | undefined): string[] {
+  const names = new Set<string>();
+  for (const mount of Array.isArray(hostConfig?.Mounts) ? (hostConfig.Mounts as { Type?: string; Source?: string }[]) : []) {
+    if (mount.Type === 'volume' && typeof mount.Source === 'string' && mount.Source !== '') names.add(mount.Source);
+  }
+  for (const bind of Array.isArray(hostConfig?.Binds) ? (hostConfig.Binds as string[]) : []) {
+    const source = bind.split(':')[0] ?? '';
+    if (source !== '' && !source.startsWith('/')) names.add(source);
+  }
+  return [...names];
+}
+
+/**
+ * True when a volume (`GET /volumes/{name}`) is really a host path or device: the local driver
+ * with `o=bind`/`rbind` or `type=none` (how `docker volume create -o type=none -o o=bind -o
+ * device=/srv` is written), or a `device` that is a host path (`/dev/sdb1`). tmpfs and network
+ * file systems (nfs, cifs) are not. Such volumes are refused like the host paths they stand for.
+ */
+export function volumeBindsHostPath(info: { Options?: Record<string, string> | null }): boolean {
+  const options = info.Options ?? {};
+  if (/(^|,)\s*r?bind\s*(,|$)/.test(options.o ?? '') || options.type === 'none') return true;
+  const device = options.device ?? '';
+  return device.startsWith('/') && !device.startsWith('//') && !['tmpfs', 'nfs', 'nfs4', 'cifs'].includes(options.type ?? '');
 }

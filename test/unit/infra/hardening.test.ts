@@ -21,6 +21,8 @@ import {
   engineCallTimeoutMs,
   exposesDockerSocket,
   guardEngine,
+  namedVolumesOf,
+  volumeBindsHostPath,
   hardenedHostConfig,
   hostConfigProblems,
 } from '../../../src/infra/index.js';
@@ -201,6 +203,27 @@ describe('hostConfigProblems', () => {
   });
 });
 
+describe('named volumes', () => {
+  it('finds the named volumes of Mounts and Binds, not host paths', () => {
+    expect(namedVolumesOf({ Mounts: [{ Type: 'volume', Source: 'a' }, { Type: 'bind', Source: '/srv' }, { Type: 'volume', Target: '/anon' }], Binds: ['b:/x', '/host:/y', 'a:/z:ro'] })).toEqual(['a', 'b']);
+    expect(namedVolumesOf(undefined)).toEqual([]);
+  });
+
+  it.each([
+    [{ type: 'none', o: 'bind', device: '/' }, true],
+    [{ o: 'rbind' }, true],
+    [{ o: 'uid=1000,bind' }, true],
+    [{ device: '/dev/sdb1', type: 'ext4' }, true],
+    [{ type: 'tmpfs', o: 'size=100m' }, false],
+    [{ type: 'tmpfs', device: 'tmpfs', o: 'size=100m' }, false],
+    [{ type: 'nfs', o: 'addr=10.0.0.1,rw', device: ':/exports/data' }, false],
+    [{ type: 'ext4', device: '/dev/sdb1' }, true],
+    [{}, false],
+  ])('%j binds a host path: %s', (options, expected) => {
+    expect(volumeBindsHostPath({ Options: options as Record<string, string> })).toBe(expected);
+  });
+});
+
 describe('engineCallTimeoutMs', () => {
   const timeouts = { requestMs: 5000 };
 
@@ -226,7 +249,13 @@ describe('guardEngine on a real dockerode client', () => {
     socketPath = join(mkdtempSync(join(tmpdir(), 'pitlane-engine-')), 'engine.sock');
     // A fake engine: inspect never answers, wait answers after 700 ms, create answers at once.
     server = createServer((req, res) => {
-      if (req.url?.includes('/wait')) {
+      if (req.url?.startsWith('/volumes/hostroot')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Name: 'hostroot', Driver: 'local', Options: { type: 'none', o: 'bind', device: '/' } }));
+      } else if (req.url?.startsWith('/volumes/plain')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Name: 'plain', Driver: 'local', Options: null }));
+      } else if (req.url?.startsWith('/volumes/')) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'no such volume' }));
+      } else if (req.url?.includes('/wait')) {
         setTimeout(() => res.end(JSON.stringify({ StatusCode: 3 })), 700);
       } else if (req.url?.startsWith('/containers/create')) {
         req.resume();
@@ -273,5 +302,17 @@ describe('guardEngine on a real dockerode client', () => {
       .catch((e: unknown) => e);
     expect(socketBind).toBeInstanceOf(ContainerPolicyError);
     expect((socketBind as ContainerPolicyError).problems.join(' ')).toContain('Docker socket');
+  });
+
+  it('refuses a named volume that is a bind of a host path, and lets plain and new volumes through', async () => {
+    const docker = client();
+    const mount = (name: string) => ({ Image: 'x', HostConfig: { ...hardenedHostConfig(limits), Mounts: [{ Type: 'volume' as const, Source: name, Target: '/v' }] } });
+    const refused = await docker.createContainer(mount('hostroot')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ContainerPolicyError);
+    expect((refused as ContainerPolicyError).problems.join(' ')).toContain('volume hostroot');
+    expect((await docker.createContainer(mount('plain'))).id).toBe('created');
+    expect((await docker.createContainer(mount('not-created-yet'))).id).toBe('created');
+    const viaBinds = await docker.createContainer({ Image: 'x', HostConfig: { ...hardenedHostConfig(limits), Binds: ['hostroot:/v:ro'] } }).catch((e: unknown) => e);
+    expect(viaBinds).toBeInstanceOf(ContainerPolicyError);
   });
 });
