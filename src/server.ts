@@ -3,7 +3,7 @@
  * and workers, the reconciler, the gateway and the API, wires them together and starts them.
  * Nothing else in Pitlane constructs these objects.
  */
-import { randomUUID } from 'node:crypto';
+import { hkdfSync, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -81,7 +81,9 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     directory: authDirectory,
     audit,
     passwords: argon2idHasher,
-    jobTokenKey: secretKey.key,
+    // A key of its own for job identity tokens, derived from the secret key (HKDF-SHA256), so the
+    // secrets' encryption key is never used for anything else.
+    jobTokenKey: Buffer.from(hkdfSync('sha256', secretKey.key, Buffer.alloc(0), 'pitlane job identity tokens v1', 32)),
     sessionTtlS: config.sessionTtlS,
     maxTokenTtlS: config.maxTokenTtlS,
   });

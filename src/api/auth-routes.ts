@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serialize as serializeCookie } from 'cookie';
-import { formatIdentityRef, requirePrincipal, SESSION_COOKIE, type AuthService, type CallContext } from '../auth/index.js';
+import { formatIdentityRef, parseIdentityRef, requirePrincipal, SESSION_COOKIE, type AuthService, type CallContext, type IdentityRef, type Principal } from '../auth/index.js';
 import { PitlaneError } from '../errors.js';
 
 /** Dependencies of the auth routes. */
@@ -24,6 +24,11 @@ export interface AuthRouteDeps {
   tokenRateLimitPerMinute: number;
   /** Session lifetime in seconds (the cookie's Max-Age). */
   sessionTtlS: number;
+}
+
+/** True when `ref` names the caller itself. */
+function isSelf(ref: IdentityRef, principal: Principal): boolean {
+  return ref.kind === principal.kind && ref.name === principal.name;
 }
 
 /** The audit context of a request. */
@@ -136,11 +141,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     async (request) => {
       const principal = requirePrincipal(request);
       const { identity } = request.query as { identity?: string };
-      const own = identity === undefined || (await deps.auth.resolveIdentity(identity === '*' ? { kind: principal.kind, name: principal.name } : identity)).id === principal.identityId;
-      if (!own && !request.permissions.can('admin')) throw new PitlaneError(403, 'FORBIDDEN', "only admins list other identities' tokens");
+      const isAdmin = request.permissions.can('admin');
       if (identity === '*') {
-        if (!request.permissions.can('admin')) throw new PitlaneError(403, 'FORBIDDEN', "only admins list everyone's tokens");
+        if (!isAdmin) throw new PitlaneError(403, 'FORBIDDEN', "only admins list everyone's tokens");
         return { tokens: await deps.auth.listTokens(undefined) };
+      }
+      // Decided before any lookup, so non-admins cannot probe which identities exist.
+      if (identity !== undefined && !isAdmin && !isSelf(parseIdentityRef(identity), principal)) {
+        throw new PitlaneError(403, 'FORBIDDEN', "only admins list other identities' tokens");
       }
       const record = await deps.auth.resolveIdentity(identity ?? { kind: principal.kind, name: principal.name });
       return { tokens: await deps.auth.listTokens(record) };

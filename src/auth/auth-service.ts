@@ -209,10 +209,12 @@ export class AuthService {
     input: { identity?: string; description?: string; expiresInS?: number },
     context: CallContext = {},
   ): Promise<CreatedToken> {
-    const identity = input.identity ? await this.resolveIdentity(input.identity) : await this.resolveIdentity({ kind: actor.kind, name: actor.name });
-    if (identity.id !== actor.identityId && !isAdmin) {
+    const ref = input.identity ? parseIdentityRef(input.identity) : { kind: actor.kind, name: actor.name };
+    // Decided before any lookup, so non-admins cannot probe which identities exist.
+    if (!isAdmin && (ref.kind !== actor.kind || ref.name !== actor.name)) {
       throw new PitlaneError(403, 'FORBIDDEN', 'only admins create tokens for other identities');
     }
+    const identity = await this.resolveIdentity(ref);
     if (identity.kind === 'job') throw new PitlaneError(400, 'IDENTITY_INVALID', 'job identities get their token from Pitlane (AUTH_TOKEN)', [{ path: 'identity', message: 'not a user or service account' }]);
     if (identity.disabled) throw new PitlaneError(409, 'IDENTITY_DISABLED', `${formatIdentityRef(identity)} is disabled`);
     const description = (input.description ?? '').slice(0, 200);

@@ -19,6 +19,11 @@ export function registerServeCommand(program: Command, output: Output, env: Node
       const { loadConfig } = await import('../config.js');
       const { startServer } = await import('../server.js');
       const config = loadConfig(env, { host: options.host, port: options.port, dataDir: options.dataDir });
+      // The key and the admin token are read once: child processes (git, docker) never inherit them.
+      for (const name of ['PITLANE_SECRET_KEY', 'PITLANE_ADMIN_TOKEN']) {
+        delete env[name];
+        delete process.env[name];
+      }
       const server = await startServer(config);
       output.err(`Pitlane listening on ${server.url} (data in ${config.dataDir})\n`);
       if (server.generatedToken) {

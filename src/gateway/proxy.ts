@@ -155,14 +155,18 @@ export class Gateway {
       return;
     }
     const resolved = this.options.routes.resolve(target.name, target.versionSpec);
-    if (!resolved) {
-      sendError(res, 404, 'JOB_NOT_FOUND', `job "${target.name}" is not deployed`, requestId);
-      return;
-    }
-    const { resolution, route } = resolved;
-    if (!resolution.ok || !route) {
-      const message = resolution.ok ? `version not found` : resolution.message;
-      sendError(res, 404, 'VERSION_NOT_FOUND', `job "${target.name}": ${message}`, requestId);
+    const route = resolved?.resolution.ok ? resolved.route : undefined;
+    if (!resolved || !route) {
+      // Callers without a valid token learn nothing about which jobs exist: 401, not 404.
+      const decision = this.options.authorize(req.headers, target.name, '', '');
+      if (!decision.ok && decision.status === 401) {
+        sendError(res, 401, 'UNAUTHENTICATED', decision.message, requestId);
+      } else if (!resolved) {
+        sendError(res, 404, 'JOB_NOT_FOUND', `job "${target.name}" is not deployed`, requestId);
+      } else {
+        const message = resolved.resolution.ok ? 'version not found' : resolved.resolution.message;
+        sendError(res, 404, 'VERSION_NOT_FOUND', `job "${target.name}": ${message}`, requestId);
+      }
       return;
     }
     const upstream = mapUpstreamPath(route.jobtype, route.name, route.version, target.rest, target.query);
