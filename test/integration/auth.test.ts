@@ -142,6 +142,13 @@ describe('sessions and tokens', () => {
 
     const forOthers = await server.api('POST', '/api/v1/auth/tokens', { identity: 'bob' }, session);
     expect(forOthers.status).toBe(403);
+    // Existing and unknown identities get the same answer: nothing to learn by probing.
+    expect((await server.api('POST', '/api/v1/auth/tokens', { identity: 'nosuchuser' }, session)).status).toBe(403);
+    expect((await server.api('GET', '/api/v1/auth/tokens?identity=bob', undefined, session)).status).toBe(403);
+    expect((await server.api('GET', '/api/v1/auth/tokens?identity=nosuchuser', undefined, session)).status).toBe(403);
+    // Anonymous gateway callers cannot tell deployed job names from others either.
+    expect((await server.api('POST', '/pub/job/no-such-job/latest/api/v1/perform', {}, null)).status).toBe(401);
+    expect((await server.api('POST', '/pub/job/no-such-job/latest/api/v1/perform', {}, session)).status).toBe(404);
     const revoked = await server.api('DELETE', `/api/v1/auth/tokens/${created.body.id}`, undefined, session);
     expect(revoked.status).toBe(200);
     expect((await server.api('GET', '/api/v1/auth/me', undefined, token)).status).toBe(401);
