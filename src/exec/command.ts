@@ -17,7 +17,7 @@
  */
 import { isPitlaneError } from '../errors.js';
 import { ExecFailure } from './failure.js';
-import { runContainer } from './run-container.js';
+import { runContainer, WATCHDOG_AFTER_MS } from './run-container.js';
 import { resolveExecSpec, type ExecSpec } from './spec.js';
 
 /** Parsed flags of `pitlane exec` (commander's camel-case keys). */
@@ -73,7 +73,9 @@ Environment (seed 003's conventions; the flags above override them):
 
 The container's stdout and stderr are copied to pitlane's as they arrive; SIGINT/SIGTERM
 are forwarded to it (SIGKILL after --stop-timeout, or at a second signal); it is removed
-afterwards (label pitlane.exec=true), and pitlane exits with its exit status.
+(label pitlane.exec=true; created with AutoRemove, like docker run --rm, and, after its
+first second, watched by a small process that removes it should pitlane itself be killed),
+and pitlane exits with its exit status.
 
 Exit status: the container's; 125 when it could not be created or started or its image
 could not be pulled; 126/127 when its command could not be run; 2 for bad input.
@@ -127,7 +129,15 @@ export async function executeExec(flags: ExecFlags, env: NodeJS.ProcessEnv, io: 
       const [{ runOnServer }, { clientSettings, PitlaneClient }] = await Promise.all([import('./server-run.js'), import('../cli/client.js')]);
       return await runOnServer(new PitlaneClient(clientSettings(env)), spec, { stdout: io.stdout, note: io.err });
     }
-    return await runContainer(spec, { stdout: io.stdout, stderr: io.stderr, note: io.err, init: flags.init, stopTimeoutMs: stopTimeoutS * 1000, env });
+    return await runContainer(spec, {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      note: io.err,
+      init: flags.init,
+      stopTimeoutMs: stopTimeoutS * 1000,
+      env,
+      watchdogAfterMs: WATCHDOG_AFTER_MS,
+    });
   } catch (error) {
     if (error instanceof ExecFailure) {
       printError(io, error.cause !== undefined && error.exitCode === 2 ? error.cause : error);

@@ -26,8 +26,10 @@ export interface ContainerExtras {
 
 /**
  * `POST /containers/create` body: image, command, `*_ENV` environment, binds, the exec label;
- * output attached, no TTY (so stdout and stderr stay apart), no stdin. No AutoRemove: the exit
- * status is read from the wait answer, then `pitlane exec` removes the container itself.
+ * output attached, no TTY (so stdout and stderr stay apart), no stdin; and AutoRemove, as
+ * `docker run --rm` sets it: the engine removes the container (anonymous volumes too) as soon as
+ * it ends, or fails to start, whether or not `pitlane exec` is still there to do it (SIGKILL).
+ * The exit status still comes back: the `wait?condition=removed` answer carries it.
  */
 export function containerCreateOptions(spec: ExecSpec, extras: ContainerExtras = {}): ContainerCreateBody {
   return {
@@ -42,6 +44,7 @@ export function containerCreateOptions(spec: ExecSpec, extras: ContainerExtras =
     Tty: false,
     HostConfig: {
       Binds: spec.volumes.map((volume) => volume.spec),
+      AutoRemove: true,
       ...(extras.init ? { Init: true } : {}),
     },
   };

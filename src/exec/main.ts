@@ -8,6 +8,9 @@
  */
 import { parseArgs } from 'node:util';
 import { EXEC_OPTIONS, executeExec, type ExecFlags } from './command.js';
+import { mark } from './trace.js';
+
+mark('exec modules loaded');
 
 /** `parseArgs` options built from {@link EXEC_OPTIONS}. */
 function parseArgsOptions(): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string }> {

@@ -3,15 +3,23 @@
  * `pitlane exec` (seed 003's proxy), through the small Engine API client of `engine.ts` (not
  * dockerode, whose loading alone would take longer than a short container's whole run):
  *
- * 1. create it (pulling the image once when the engine does not have it);
- * 2. attach to its stdout and stderr, and register a `wait` with `condition=next-exit`, both
- *    BEFORE starting it and both at once (a default `wait` sent before `start` answers at once
- *    with 0, and a wait registered after a fast container already exited would never answer);
+ * 1. create it with AutoRemove (pulling the image once when the engine does not have it): the
+ *    engine removes it when it ends, also when `pitlane exec` is no longer there (SIGKILL);
+ * 2. attach to its stdout and stderr, and register a `wait` with `condition=removed`, both
+ *    BEFORE starting it and both at once (a wait registered after a fast container was already
+ *    removed would get a 404 instead of its exit status; the engine answers the wait's headers
+ *    once the wait is registered);
  * 3. start it, and copy its output to our stdout and stderr as the bytes arrive;
  * 4. forward SIGINT/SIGTERM to it (SIGKILL after a grace period, or at a second signal);
- * 5. once the wait has answered with the exit status, remove it (anonymous volumes too) while the
- *    last output is still being copied, and return the status. It is removed whatever happened.
+ * 5. the wait answers once the engine has removed it, with its exit status; return that status
+ *    once the last output is copied. No `DELETE` on this path: the round trip is saved.
  *
+ * A container that never started (interrupted before, attach failed) is removed with
+ * `DELETE ?force=1`, as is one whose removal the wait could not confirm. A run that lasts longer
+ * than `watchdogAfterMs` gets a watchdog process (watchdog.ts) that removes the container if
+ * `pitlane exec` dies without doing it (AutoRemove alone would let a long container run on).
+ *
+ * Every Engine API call on the way is marked for PITLANE_EXEC_TRACE (trace.ts).
  * The engine is DOCKER_HOST, else /var/run/docker.sock (see `engine.ts`).
  */
 import type { IncomingMessage } from 'node:http';
@@ -21,6 +29,8 @@ import { Engine, engineAddress } from './engine.js';
 import { FrameDecoder } from './frames.js';
 import { ExecFailure, type ForwardedSignal, type SignalSource } from './failure.js';
 import type { ExecSpec } from './spec.js';
+import { mark } from './trace.js';
+import type { Watchdog } from './watchdog.js';
 
 export { ExecFailure, type ForwardedSignal, type SignalSource };
 
@@ -33,7 +43,7 @@ export interface RunContainerOptions {
   note?: (text: string) => void;
   /** Engine connection; default: one to the engine `env` names (DOCKER_HOST, else /var/run/docker.sock), closed at the end. */
   engine?: Engine;
-  /** Where DOCKER_HOST and friends are read when no `engine` is given; default process.env. */
+  /** Where DOCKER_HOST and friends are read when no `engine` is given (and the watchdog's environment); default process.env. */
   env?: Record<string, string | undefined>;
   signals?: SignalSource;
   /** Time between the forwarded signal and SIGKILL, as `docker stop -t`; default 10 s. */
@@ -42,6 +52,13 @@ export interface RunContainerOptions {
   init?: boolean;
   /** Called with the container id once it exists. */
   onCreated?: (id: string) => void;
+  /**
+   * Start a watchdog (watchdog.ts) once the run has lasted this long since the container was
+   * created; default: no watchdog. `pitlane exec` uses WATCHDOG_AFTER_MS.
+   */
+  watchdogAfterMs?: number;
+  /** Starts the watchdog for a container id; default: spawnWatchdog (a detached Node process). */
+  startWatchdog?: (containerId: string) => Promise<Watchdog>;
 }
 
 /** Body of `POST /containers/{id}/wait`. */
@@ -50,9 +67,15 @@ interface WaitResult {
   Error?: { Message?: string } | null;
 }
 
+/** How long a run lasts (from the container's creation) before `pitlane exec` starts its watchdog (watchdog.ts). */
+export const WATCHDOG_AFTER_MS = 1_000;
+
+/** How long clean-up waits for the engine to confirm the removal of a container it removes itself (a failed start). */
+const REMOVAL_CONFIRM_MS = 5_000;
+
 /**
  * Runs `spec` to completion and resolves to the container's exit status (128 + n when it was
- * interrupted before it started).
+ * interrupted before it started). The container is gone when it resolves or rejects.
  * @throws ExecFailure when the container could not be created or started, or the engine failed.
  */
 export async function runContainer(spec: ExecSpec, options: RunContainerOptions): Promise<number> {
@@ -83,8 +106,15 @@ async function runWith(engine: Engine, spec: ExecSpec, options: RunContainerOpti
     killed: boolean;
     attach?: Duplex;
     wait?: IncomingMessage;
-    removal?: Promise<void>;
-  } = { running: false, killed: false };
+    /** The wait answer (condition=removed) once registered. */
+    exited?: Promise<WaitResult>;
+    /** `start` was sent: from then on the engine removes the container itself (AutoRemove). */
+    startSent: boolean;
+    /** The wait answered: the engine has removed the container. */
+    removed: boolean;
+    watchdogTimer?: NodeJS.Timeout;
+    watchdog?: Promise<Watchdog | undefined>;
+  } = { running: false, killed: false, startSent: false, removed: false };
 
   const sendSignal = (signal: ForwardedSignal | 'SIGKILL'): void => {
     if (!state.path || !state.running || state.killed) return;
@@ -116,11 +146,19 @@ async function runWith(engine: Engine, spec: ExecSpec, options: RunContainerOpti
     signals.on(signal, listener);
   }
 
-  /** Removes the container once (force: also when it still runs; v: its anonymous volumes). */
-  const remove = (): Promise<void> => {
+  /**
+   * Makes sure the container is gone: nothing to do once the wait answered; after a start was
+   * sent (it failed, or the wait was lost) the engine removes it itself, so wait a little for its
+   * answer; otherwise (never started) remove it: force, anonymous volumes too.
+   */
+  const ensureRemoved = async (): Promise<void> => {
     const path = state.path;
-    if (!path) return Promise.resolve();
-    state.removal ??= engine.json('DELETE', `${path}?force=1&v=1`).then(
+    if (!path || state.removed) return;
+    if (state.startSent && state.exited) {
+      const confirmed = await Promise.race([state.exited.then(() => true, () => false), delay(REMOVAL_CONFIRM_MS).then(() => false)]);
+      if (confirmed) return;
+    }
+    await engine.json('DELETE', `${path}?force=1&v=1`).then(
       () => undefined,
       (error: unknown) => {
         const status = (error as { statusCode?: number }).statusCode;
@@ -128,28 +166,44 @@ async function runWith(engine: Engine, spec: ExecSpec, options: RunContainerOpti
         if (status !== 404 && status !== 409) note(`pitlane exec: could not remove container ${path.slice('/containers/'.length, '/containers/'.length + 12)}: ${engineMessage(error)}\n`);
       },
     );
-    return state.removal;
   };
 
   try {
+    mark('create sent');
     const id = await createContainer(engine, spec.image, containerCreateOptions(spec, { init: options.init }), note);
+    mark('created');
     const path = `/containers/${encodeURIComponent(id)}`;
     state.path = path;
     options.onCreated?.(id);
+    if (options.watchdogAfterMs !== undefined) {
+      const startWatchdog = options.startWatchdog ?? ((containerId: string) => import('./watchdog.js').then((w) => w.spawnWatchdog(containerId, options.env ?? process.env)));
+      state.watchdogTimer = setTimeout(() => {
+        state.watchdog = startWatchdog(id).catch(() => undefined);
+      }, options.watchdogAfterMs);
+      state.watchdogTimer.unref();
+    }
     if (state.interrupted) return signalExitCode(state.interrupted);
 
     // Attach and register the wait at the same time; start only once both are in place.
     const [attached, waiting] = await Promise.allSettled([
-      engine.hijack(`${path}/attach?stream=1&stdout=1&stderr=1`).then((stream) => (state.attach = stream)),
-      engine.stream('POST', `${path}/wait?condition=next-exit`).then((response) => (state.wait = response)),
+      engine.hijack(`${path}/attach?stream=1&stdout=1&stderr=1`).then((stream) => {
+        mark('attached');
+        return (state.attach = stream);
+      }),
+      engine.stream('POST', `${path}/wait?condition=removed`).then((response) => {
+        mark('wait registered');
+        return (state.wait = response);
+      }),
     ]);
     if (attached.status === 'rejected') throw new ExecFailure(125, `cannot attach to the container: ${engineMessage(attached.reason)}`, attached.reason);
     if (waiting.status === 'rejected') throw new ExecFailure(125, `cannot wait for the container: ${engineMessage(waiting.reason)}`, waiting.reason);
     const outputDone = copyOutput(attached.value, options.stdout, options.stderr);
     const exited = waitResult(waiting.value);
     exited.catch(() => {});
+    state.exited = exited;
     if (state.interrupted) return signalExitCode(state.interrupted);
 
+    state.startSent = true;
     try {
       await engine.json('POST', `${path}/start`);
     } catch (error) {
@@ -157,6 +211,7 @@ async function runWith(engine: Engine, spec: ExecSpec, options: RunContainerOpti
       throw new ExecFailure(startFailureExitCode(message), `cannot start the container: ${message}`, error);
     }
     state.running = true;
+    mark('started');
     if (state.interrupted) sendSignal(state.interrupted);
 
     let result: WaitResult;
@@ -166,19 +221,24 @@ async function runWith(engine: Engine, spec: ExecSpec, options: RunContainerOpti
       throw new ExecFailure(125, `lost the container while waiting for it to exit: ${engineMessage(error)}`, error);
     }
     state.running = false;
-    // The exit status is known: remove the container while the last output (which can arrive just
-    // after the wait answer) is still being copied.
-    void remove();
+    state.removed = true;
+    mark('wait answered (removed)');
+    // The last output can arrive just after the wait answer.
     await Promise.race([outputDone, delay(5_000)]);
+    mark('output done');
     if (result.Error?.Message) note(`pitlane exec: ${result.Error.Message}\n`);
     return result.StatusCode;
   } finally {
     state.running = false;
     clearTimeout(state.killTimer);
+    clearTimeout(state.watchdogTimer);
     for (const [signal, listener] of listeners) signals.off(signal, listener);
+    await ensureRemoved();
     state.wait?.destroy();
     state.attach?.destroy();
-    await remove();
+    // Only now: the watchdog also covers a pitlane exec killed during the clean-up above.
+    (await state.watchdog)?.stop();
+    mark('cleaned up');
   }
 }
 

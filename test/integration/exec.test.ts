@@ -2,7 +2,7 @@
  * `pitlane exec` (seed 003's thin container proxy) against the real Docker engine, through the
  * built CLI (`node bin/pitlane.js exec`) as a scheduler would run it: environment conventions,
  * a bind volume, live output on the right streams, exit status pass-through, signal forwarding
- * and clean-up. Uses the local `busybox:latest` image (scripts/setup/base-images.sh).
+ * and clean-up, also when `pitlane exec` itself is SIGKILLed. Uses the local `busybox:latest` image (scripts/setup/base-images.sh).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, docker, eventually, REPO_ROOT } from './helpers/pitlane.js';
+import { WATCHDOG_AFTER_MS } from '../../src/exec/run-container.js';
+import { CLI, docker, eventually, REPO_ROOT, sleep } from './helpers/pitlane.js';
 
 const IMAGE = 'busybox:latest';
 /** Set in every run of this file, to find this file's containers among other `pitlane exec` ones. */
@@ -250,6 +251,37 @@ describe('pitlane exec: signals and clean-up', () => {
     const result = await run.done;
     expect(result.code, shown(result)).toBe(130);
     await expect(docker.getContainer(run.containerId).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  /** Whether container `id` is gone (inspect answers 404). */
+  const gone = (id: string): Promise<boolean> =>
+    docker
+      .getContainer(id)
+      .inspect()
+      .then(
+        () => false,
+        (error: { statusCode?: number }) => error.statusCode === 404,
+      );
+
+  it('leaves no container behind when pitlane exec itself is SIGKILLed mid-run: its watchdog removes the running one', async () => {
+    const run = await startReady({ IMAGE, COMMAND: `sh -c 'echo ready; exec sleep 30'` });
+    const details = await docker.getContainer(run.containerId).inspect();
+    expect(details.HostConfig.AutoRemove, 'created with AutoRemove, like docker run --rm').toBe(true);
+    await sleep(WATCHDOG_AFTER_MS + 1_000); // the watchdog is started once the run has lasted WATCHDOG_AFTER_MS
+    expect(await gone(run.containerId)).toBe(false);
+    const killedAt = Date.now();
+    run.child.kill('SIGKILL');
+    const result = await run.done;
+    expect(result.signal).toBe('SIGKILL');
+    expect(await eventually(() => gone(run.containerId), 5_000, 100), 'container removed within 5 s of the SIGKILL').toBe(true);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+  });
+
+  it('leaves no container behind when pitlane exec is SIGKILLed at once: the engine removes it when it ends (AutoRemove)', async () => {
+    const run = await startReady({ IMAGE, COMMAND: `sh -c 'echo ready; sleep 2'` });
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(await eventually(() => gone(run.containerId), 10_000, 100), 'container removed once its command ended').toBe(true);
   });
 
   it('exits 125 with the engine message for an image that does not exist and cannot be pulled', async () => {

@@ -3,7 +3,7 @@ import { containerCreateOptions, engineMessage, signalExitCode, startFailureExit
 import { parseExecEnvironment } from '../../../src/exec/spec.js';
 
 describe('containerCreateOptions', () => {
-  it('builds the create body from the spec: command, *_ENV, binds, label, attached output without TTY', () => {
+  it('builds the create body from the spec: command, *_ENV, binds, label, attached output without TTY, AutoRemove like docker run --rm', () => {
     const spec = parseExecEnvironment({
       IMAGE: 'busybox:latest',
       COMMAND: 'sh -c "echo $DB_NAME_ENV"',
@@ -21,14 +21,14 @@ describe('containerCreateOptions', () => {
       AttachStderr: true,
       OpenStdin: false,
       Tty: false,
-      HostConfig: { Binds: ['/tmp/out:/out', '/etc/app:/conf:ro', 'cache-vol:/cache'] },
+      HostConfig: { Binds: ['/tmp/out:/out', '/etc/app:/conf:ro', 'cache-vol:/cache'], AutoRemove: true },
     });
   });
 
   it('leaves Cmd out without COMMAND (the image decides) and adds Init on request', () => {
     const options = containerCreateOptions(parseExecEnvironment({ IMAGE: 'busybox' }), { init: true });
     expect(options).not.toHaveProperty('Cmd');
-    expect(options.HostConfig).toEqual({ Binds: [], Init: true });
+    expect(options.HostConfig).toEqual({ Binds: [], AutoRemove: true, Init: true });
   });
 });
 

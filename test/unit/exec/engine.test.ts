@@ -2,7 +2,8 @@
  * The small Engine API client (`src/exec/engine.ts`) and `runContainer` over it, against a
  * stand-in engine on a Unix socket: request order (attach and wait registered before start),
  * the hijacked attach stream, exit status, pull on a missing image, start failures, signal
- * forwarding and removal. The real engine is exercised by test/integration/exec.test.ts.
+ * forwarding, removal (AutoRemove and `wait?condition=removed`, DELETE only for a container that
+ * never started) and the watchdog. The real engine is exercised by test/integration/exec.test.ts.
  */
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, engineAddress, EngineError, pullReference } from '../../../src/exec/engine.js';
 import { ExecFailure, type ForwardedSignal } from '../../../src/exec/failure.js';
 import { runContainer } from '../../../src/exec/run-container.js';
+import { guardContainer, type Watchdog } from '../../../src/exec/watchdog.js';
 import { parseExecEnvironment } from '../../../src/exec/spec.js';
 
 function frame(type: number, text: string): Buffer {
@@ -46,6 +48,8 @@ class FakeEngine {
   createBody: unknown;
   private attach: Duplex | undefined;
   private wait: ServerResponse | undefined;
+  /** The container exists (created, not yet removed). */
+  exists = false;
 
   constructor(readonly behaviour: Behaviour) {}
 
@@ -67,10 +71,22 @@ class FakeEngine {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  private get autoRemove(): boolean {
+    return (this.createBody as { HostConfig?: { AutoRemove?: boolean } } | undefined)?.HostConfig?.AutoRemove === true;
+  }
+
+  /** Like the engine: the output, then (AutoRemove) the removal, then the wait answer (condition=removed). */
   private exit(code: number): void {
     for (const chunk of this.behaviour.output) this.attach?.write(chunk);
     this.attach?.end();
+    if (this.autoRemove) this.removed(code);
+  }
+
+  private removed(code: number): void {
+    this.exists = false;
+    this.log.push('(removed)');
     this.wait?.end(JSON.stringify({ StatusCode: code, Error: null }));
+    this.wait = undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -87,7 +103,10 @@ class FakeEngine {
       this.createBody = JSON.parse(text);
       const image = (this.createBody as { Image: string }).Image;
       if (!this.behaviour.images.has(image)) json(404, { message: `No such image: ${image}` });
-      else json(201, { Id: 'c0ffee', Warnings: [] });
+      else {
+        this.exists = true;
+        json(201, { Id: 'c0ffee', Warnings: [] });
+      }
     } else if (path === '/images/create') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"status":"Pulling from library/x"}\r\n');
@@ -101,7 +120,12 @@ class FakeEngine {
       res.flushHeaders();
       this.wait = res;
     } else if (path === '/containers/c0ffee/start') {
-      if (this.behaviour.startError) return json(400, { message: this.behaviour.startError });
+      if (this.behaviour.startError) {
+        json(400, { message: this.behaviour.startError });
+        // The engine removes an AutoRemove container whose start failed.
+        if (this.autoRemove) setTimeout(() => this.removed(127), 10);
+        return;
+      }
       res.writeHead(204).end();
       if (this.behaviour.exitCode !== undefined) setTimeout(() => this.exit(this.behaviour.exitCode as number), 20);
     } else if (path === '/containers/c0ffee/kill') {
@@ -109,7 +133,9 @@ class FakeEngine {
       const signal = url.searchParams.get('signal');
       setTimeout(() => this.exit(signal === 'SIGKILL' ? 137 : 143), 10);
     } else if (path === '/containers/c0ffee' && req.method === 'DELETE') {
+      if (!this.exists) return json(404, { message: 'No such container: c0ffee' });
       res.writeHead(204).end();
+      this.removed(137);
     } else json(404, { message: `unexpected ${req.method} ${path}` });
   }
 }
@@ -159,14 +185,17 @@ describe('runContainer over the small Engine API client', () => {
     expect(out.text()).toBe('out\ntail');
     expect(err.text()).toBe('err\n');
     expect(fake.createBody).toMatchObject({ Image: 'busybox:latest', Cmd: ['sh', '-c', 'exit 3'], Env: ['DB_NAME_ENV=analytics'], Labels: { 'pitlane.exec': 'true' } });
-    expect((fake.createBody as { HostConfig: { AutoRemove?: boolean } }).HostConfig.AutoRemove).toBeUndefined();
-    const start = fake.log.indexOf('POST /containers/c0ffee/start'.replace('/containers', '/v1.41/containers'));
+    expect((fake.createBody as { HostConfig: { AutoRemove?: boolean } }).HostConfig.AutoRemove).toBe(true);
+    const start = fake.log.indexOf('POST /v1.41/containers/c0ffee/start');
     const attach = fake.log.findIndex((line) => line.includes('/attach?stream=1&stdout=1&stderr=1'));
-    const wait = fake.log.findIndex((line) => line.includes('/wait?condition=next-exit'));
+    const wait = fake.log.findIndex((line) => line.includes('/wait?condition=removed'));
     expect(start).toBeGreaterThan(attach);
     expect(start).toBeGreaterThan(wait);
     expect(attach).toBeGreaterThan(0);
-    expect(fake.log.at(-1)).toBe('DELETE /v1.41/containers/c0ffee?force=1&v=1');
+    // The engine removed it (AutoRemove) before the wait answered: no DELETE round trip.
+    expect(fake.log.at(-1)).toBe('(removed)');
+    expect(fake.log.some((line) => line.startsWith('DELETE'))).toBe(false);
+    expect(fake.exists).toBe(false);
   });
 
   it('drops a sink that fails (EPIPE) and still waits, removes and returns the status', async () => {
@@ -182,7 +211,7 @@ describe('runContainer over the small Engine API client', () => {
     engine.close();
     expect(code).toBe(4);
     expect(err.text()).toBe('kept\n');
-    expect(fake.log.at(-1)).toBe('DELETE /v1.41/containers/c0ffee?force=1&v=1');
+    expect(fake.exists).toBe(false);
   });
 
   it('pulls a missing image once, then creates the container', async () => {
@@ -206,14 +235,60 @@ describe('runContainer over the small Engine API client', () => {
     expect(fake.log.some((line) => line.startsWith('DELETE'))).toBe(false);
   });
 
-  it('maps a start failure like docker run (127) and still removes the container', async () => {
+  it('maps a start failure like docker run (127) and returns once the engine has removed the container', async () => {
     fake = new FakeEngine({ images: new Set(['busybox:latest']), startError: 'OCI runtime create failed: exec: "nope": executable file not found in $PATH: unknown', output: [] });
     const engine = await fake.start();
     const failure = await runContainer(parseExecEnvironment({ IMAGE: 'busybox:latest', COMMAND: 'nope' }), { stdout: sink().stream, stderr: sink().stream, engine, signals: new EventEmitter() }).catch((e: unknown) => e);
     engine.close();
     expect(failure).toMatchObject({ exitCode: 127 });
     expect((failure as Error).message).toContain('executable file not found');
-    expect(fake.log.at(-1)).toBe('DELETE /v1.41/containers/c0ffee?force=1&v=1');
+    expect(fake.exists).toBe(false);
+    expect(fake.log.at(-1)).toBe('(removed)');
+  });
+
+  it('removes a container interrupted before it started (AutoRemove does not cover those) and returns 128 + the signal', async () => {
+    fake = new FakeEngine({ images: new Set(['busybox:latest']), output: [], exitCode: 0 });
+    const engine = await fake.start();
+    const signals = new EventEmitter();
+    const code = await runContainer(parseExecEnvironment({ IMAGE: 'busybox:latest' }), {
+      stdout: sink().stream,
+      stderr: sink().stream,
+      engine,
+      signals,
+      onCreated: () => signals.emit('SIGINT' satisfies ForwardedSignal),
+    });
+    engine.close();
+    expect(code).toBe(130);
+    expect(fake.log.some((line) => line.includes('/start'))).toBe(false);
+    expect(fake.log).toContain('DELETE /v1.41/containers/c0ffee?force=1&v=1');
+    expect(fake.exists).toBe(false);
+  });
+
+  it('starts the watchdog only for a run that outlasts watchdogAfterMs, and stops it at the end', async () => {
+    fake = new FakeEngine({ images: new Set(['busybox:latest']), output: [] });
+    const engine = await fake.start();
+    const signals = new EventEmitter();
+    const events: string[] = [];
+    const startWatchdog = async (id: string): Promise<Watchdog> => {
+      events.push(`start ${id}`);
+      return { pid: 1234, stop: () => events.push('stop') };
+    };
+    const running = runContainer(parseExecEnvironment({ IMAGE: 'busybox:latest' }), { stdout: sink().stream, stderr: sink().stream, engine, signals, watchdogAfterMs: 30, startWatchdog });
+    for (let i = 0; i < 100 && events.length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual(['start c0ffee']);
+    signals.emit('SIGTERM' satisfies ForwardedSignal);
+    expect(await running).toBe(143);
+    expect(events).toEqual(['start c0ffee', 'stop']);
+
+    // A run shorter than watchdogAfterMs never starts one.
+    const quick = new FakeEngine({ images: new Set(['busybox:latest']), output: [], exitCode: 0 });
+    const quickEngine = await quick.start();
+    events.length = 0;
+    expect(await runContainer(parseExecEnvironment({ IMAGE: 'busybox:latest' }), { stdout: sink().stream, stderr: sink().stream, engine: quickEngine, signals, watchdogAfterMs: 5_000, startWatchdog })).toBe(0);
+    quickEngine.close();
+    await quick.stop();
+    engine.close();
+    expect(events).toEqual([]);
   });
 
   it('forwards SIGTERM to the container and returns its status', async () => {
@@ -231,6 +306,27 @@ describe('runContainer over the small Engine API client', () => {
     expect(out.text()).toBe('got-term\n');
     expect(fake.log).toContain('POST /v1.41/containers/c0ffee/kill?signal=SIGTERM');
     expect(signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  it('the watchdog removes the container only once its parent pipe ends, and takes an already removed one as done', async () => {
+    fake = new FakeEngine({ images: new Set(['busybox:latest']), output: [] });
+    const engine = await fake.start();
+    await engine.json('POST', '/containers/create', { Image: 'busybox:latest', HostConfig: { AutoRemove: true } });
+    const parent = new PassThrough();
+    const guarded = guardContainer('c0ffee', parent, async () => engine);
+    parent.write('not an end of file\n');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.log.some((line) => line.startsWith('DELETE'))).toBe(false);
+    parent.end();
+    expect(await guarded).toBe(0);
+    expect(fake.log.at(-2)).toBe('DELETE /v1.41/containers/c0ffee?force=1&v=1');
+    expect(fake.exists).toBe(false);
+
+    const again = new PassThrough();
+    const second = await Engine.connect({ socketPath: fake.socketPath });
+    const done = guardContainer('c0ffee', again, async () => second);
+    again.end();
+    expect(await done).toBe(0); // 404: gone already
   });
 
   it('reports engine errors with the engine message and status', async () => {
