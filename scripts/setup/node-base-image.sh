@@ -162,7 +162,8 @@ ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/rootfs/usr/local/bin/npx"
 ln -s ../lib/node_modules/corepack/dist/corepack.js "$ctx/rootfs/usr/local/bin/corepack"
 
-# Extra CA certificates (installed by ca-certificates' postinst, which runs after the COPY below).
+# Extra CA certificates (added to the bundle by update-ca-certificates after the COPY below; run
+# explicitly, since ca-certificates' postinst does not run when the FROM image already has it).
 mkdir -p "$ctx/extra-ca" "$ctx/rootfs/usr/local/etc"
 n_ca=0
 if [ -n "$EXTRA_CA_DIR" ] && [ -d "$EXTRA_CA_DIR" ]; then
@@ -191,6 +192,7 @@ RUN groupadd --gid 1000 node \\
  && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
  && apt-get update \\
  && apt-get install -y --no-install-recommends ca-certificates \\
+ && update-ca-certificates \\
  && rm -rf /var/lib/apt/lists/*
 COPY rootfs/ /
 ENV NODE_VERSION=$NODE_VERSION

@@ -242,12 +242,16 @@ export class DeploymentPipeline {
         // No deployment id here: a label that changes every build would defeat the layer cache (it is on the containers).
       };
       if (commit) labels['pitlane.git-commit'] = commit;
+      // Not again through the build API what a generated Dockerfile already sets before the code:
+      // the legacy builder runs each API label as one more step after it, on every code change.
+      const preset = prepared?.imageLabels ?? {};
+      const apiLabels = Object.fromEntries(Object.entries(labels).filter(([key, value]) => preset[key] !== value));
       const secrets = await this.buildSecrets(manifest);
       if (secrets) logs.line(`build secrets ${Object.keys(secrets).join(', ')}: BuildKit secret mounts (RUN --mount=type=secret,id=KEY)`);
       try {
         const built = await target.buildImage(
           packContext(contextDir, dockerfileName),
-          { tag, dockerfile: dockerfileName, buildArgs: manifest.build_args, labels, ...(secrets ? { secrets } : {}) },
+          { tag, dockerfile: dockerfileName, buildArgs: manifest.build_args, labels: apiLabels, ...(secrets ? { secrets } : {}) },
           logs.line,
         );
         imageId = built.imageId;

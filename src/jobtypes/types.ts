@@ -29,6 +29,12 @@ export interface PreparedBuild {
   readinessPath: string | null;
   /** Non-fatal notes for the deployment (e.g. "entrypoint_class auto-detected as Adder"). */
   warnings: string[];
+  /**
+   * Image labels the generated Dockerfile sets itself, before the code. The pipeline does not add
+   * again, through the build API, a label that is here with the same value: the legacy builder runs
+   * each API label as one more step after the last instruction, so on every code change.
+   */
+  imageLabels?: Record<string, string>;
 }
 
 /**

@@ -209,7 +209,7 @@ describe('node job type on the Docker engine', () => {
       const pkg = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as Record<string, unknown>;
       await writeFile(join(source, 'package.json'), `${JSON.stringify({ ...pkg, description: `run ${Date.now()}-${Math.random()}` }, null, 2)}\n`);
       const { dir, prepared } = await prepare(source, manifest('adder-node', { entrypoint_path: 'adder.ts' }), { commit });
-      expect(prepared).toEqual({ dockerfilePath: '.pitlane/Dockerfile', port: 7000, readinessPath: '/ready', warnings: [] });
+      expect(prepared).toMatchObject({ dockerfilePath: '.pitlane/Dockerfile', port: 7000, readinessPath: '/ready', warnings: [] });
       cold = await build(dir, prepared, tag);
       expect(step(cold.output, 'npm ci --omit=dev')).not.toContain('Using cache');
       expect(step(cold.output, 'npm ci --no-audit')).toContain('added 1 package');

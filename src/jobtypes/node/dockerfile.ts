@@ -29,6 +29,7 @@
  * the npm cache is cleaned in the layer that filled it instead.
  */
 import { posix } from 'node:path';
+import { generatedImageLabels, labelInstruction } from '../labels.js';
 import { PINNED_TYPESCRIPT } from './project.js';
 
 /** Where things live in the image. */
@@ -89,11 +90,6 @@ export interface NodeDockerfileInput {
 /** The module the wrapper loads at run time: the entrypoint, with `.ts` compiled to `.js`. */
 export function runtimeEntrypoint(entrypointPath: string): string {
   return entrypointPath.endsWith('.ts') ? `${entrypointPath.slice(0, -3)}.js` : entrypointPath;
-}
-
-/** Double-quoted Dockerfile word (labels). */
-function quote(value: string): string {
-  return JSON.stringify(value);
 }
 
 function run(commands: string[]): string {
@@ -170,13 +166,7 @@ export function renderNodeDockerfile(input: NodeDockerfileInput): string {
   push(`COPY ${PATHS.generatedDir}/wrapper/ ${PATHS.wrapper}/`);
   const cmd = ['node', ...(ts ? ['--enable-source-maps'] : []), `${PATHS.wrapper}/server.mjs`, posix.join(PATHS.app, runtimeEntrypoint(input.entrypointPath))];
   push(`CMD ${JSON.stringify(cmd).replace(/","/g, '", "')}`);
-  const labels: Array<[string, string]> = [
-    ['pitlane.job', input.jobName],
-    ['pitlane.version', input.jobVersion],
-    ['pitlane.jobtype', 'node'],
-  ];
-  if (input.commit) labels.push(['pitlane.git-commit', input.commit], ['org.opencontainers.image.revision', input.commit]);
-  push(`LABEL ${labels.map(([k, v]) => `${k}=${quote(v)}`).join(' \\\n      ')}`);
+  push(labelInstruction(generatedImageLabels('node', input.jobName, input.jobVersion, input.commit)));
   if (hasDeps) push(`COPY --from=deps ${PATHS.deps}/node_modules/ ./node_modules/`);
   push('# The code last: a code-only change re-runs this COPY and nothing else here.');
   push(`COPY --from=${codeStage} ${PATHS.app}/ ./`);

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { dockerignoreMatcher } from '../../build/context.js';
 import { PitlaneError } from '../../errors.js';
 import type { JobManifest } from '../../manifest/types.js';
+import { generatedImageLabels } from '../labels.js';
 import type { JobTypeBuilder, JobTypeSettings, PreparedBuild } from '../types.js';
 import { defaultNodeDockerignore, PATHS, renderNodeDockerfile, renderNodeTsconfig, supportsNoCheck, WRAPPER_PORT, type TypescriptBuild } from './dockerfile.js';
 import { nodeBaseImage, nodeRuntimeImage, parseNodeOptions, type NodeOptions } from './options.js';
@@ -174,7 +175,13 @@ export function createNodeBuilder(builderOptions: NodeBuilderOptions = {}): JobT
         typescript: ts.plan,
       });
       await writeFile(join(contextDir, NODE_DOCKERFILE), dockerfile);
-      return { dockerfilePath: NODE_DOCKERFILE, port: WRAPPER_PORT, readinessPath: '/ready', warnings };
+      return {
+        dockerfilePath: NODE_DOCKERFILE,
+        port: WRAPPER_PORT,
+        readinessPath: '/ready',
+        warnings,
+        imageLabels: generatedImageLabels('node', manifest.name, manifest.version, settings.commit),
+      };
     },
   };
 }

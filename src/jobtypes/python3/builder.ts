@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dockerignoreMatcher } from '../../build/context.js';
 import { PitlaneError } from '../../errors.js';
 import type { JobManifest } from '../../manifest/types.js';
+import { generatedImageLabels } from '../labels.js';
 import type { JobTypeBuilder, JobTypeSettings, PreparedBuild } from '../types.js';
 import { isBuildOnlyPackage, PATHS, renderPython3Dockerfile, selectCodeEntries, WRAPPER_PORT, type CodeEntries } from './dockerfile.js';
 import { contextRelativePath, parsePython3Options, type Python3Options } from './options.js';
@@ -301,7 +302,13 @@ export async function preparePython3(manifest: JobManifest, contextDir: string, 
   });
   await writeFile(join(root, PYTHON3_DOCKERFILE), dockerfile);
 
-  return { dockerfilePath: PYTHON3_DOCKERFILE, port: WRAPPER_PORT, readinessPath: '/ready', warnings };
+  return {
+    dockerfilePath: PYTHON3_DOCKERFILE,
+    port: WRAPPER_PORT,
+    readinessPath: '/ready',
+    warnings,
+    imageLabels: generatedImageLabels('python3', manifest.name, manifest.version, settings.commit),
+  };
 }
 
 /** The options a manifest's `jobtype_extra` gives (throws like {@link preparePython3}). */

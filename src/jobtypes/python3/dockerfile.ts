@@ -26,6 +26,8 @@
  * on any engine.
  */
 
+import { generatedImageLabels, labelInstruction } from '../labels.js';
+
 /** Everything the generator needs. */
 export interface Python3DockerfileInput {
   /** Job name and version (labels, header comment). */
@@ -122,11 +124,6 @@ export function isBuildOnlyPackage(pkg: string): boolean {
   return BUILD_TOOL.test(pkg.replace(/=.*$/, ''));
 }
 
-/** Double-quoted Dockerfile word (labels). */
-function quote(value: string): string {
-  return JSON.stringify(value);
-}
-
 /** `RUN apt-get ...` for a package list, with an ignore pragma for DL3008 when some are unpinned. */
 function aptRun(packages: string[]): string[] {
   const lines: string[] = [];
@@ -201,13 +198,7 @@ export function renderPython3Dockerfile(input: Python3DockerfileInput): string {
   const cmd = ['python', '-m', 'pitlane_wrapper', input.entrypointPath];
   if (input.entrypointClass) cmd.push(input.entrypointClass);
   push(`CMD ${JSON.stringify(cmd).replace(/","/g, '", "')}`);
-  const labels: Array<[string, string]> = [
-    ['pitlane.job', input.jobName],
-    ['pitlane.version', input.jobVersion],
-    ['pitlane.jobtype', 'python3'],
-  ];
-  if (input.commit) labels.push(['pitlane.git-commit', input.commit], ['org.opencontainers.image.revision', input.commit]);
-  push(`LABEL ${labels.map(([k, v]) => `${k}=${quote(v)}`).join(' \\\n      ')}`);
+  push(labelInstruction(generatedImageLabels('python3', input.jobName, input.jobVersion, input.commit)));
   const chown = `--chown=${JOB_UID}:${JOB_UID}`;
   if (code === null) {
     push('# The code last: a code-only change rebuilds this layer and nothing else.');

@@ -55,7 +55,7 @@ describe('renderNodeDockerfile: shape', () => {
       ...RUNTIME_METADATA,
       'COPY .pitlane/wrapper/ /opt/pitlane/wrapper/',
       'CMD ["node", "/opt/pitlane/wrapper/server.mjs", "/app/adder.mjs"]',
-      'LABEL pitlane.job="adder-node" pitlane.version="1.0.0" pitlane.jobtype="node"',
+      'LABEL pitlane.job="adder-node" pitlane.version="1.0.0" pitlane.jobtype="node" pitlane.managed="true"',
       'COPY --from=source /app/ ./',
     ]);
     expect(text).not.toMatch(/npm (ci|install)/);
@@ -102,7 +102,7 @@ describe('renderNodeDockerfile: shape', () => {
     ]);
     const runtime = s.get('runtime')!;
     expect(runtime).toContain('COPY --from=build /app/ ./');
-    expect(runtime).toContain(`LABEL pitlane.job="adder-node" pitlane.version="1.0.0" pitlane.jobtype="node" pitlane.git-commit="${SHA}" org.opencontainers.image.revision="${SHA}"`);
+    expect(runtime).toContain(`LABEL pitlane.job="adder-node" pitlane.version="1.0.0" pitlane.jobtype="node" pitlane.managed="true" pitlane.git-commit="${SHA}" org.opencontainers.image.revision="${SHA}"`);
     expect(runtime).toContain('CMD ["node", "--enable-source-maps", "/opt/pitlane/wrapper/server.mjs", "/app/src/adder.js"]');
     // The code is the last step: a code-only change re-runs nothing after it.
     expect(runtime.at(-1)).toBe('COPY --from=build /app/ ./');

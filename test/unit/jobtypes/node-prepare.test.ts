@@ -78,7 +78,14 @@ describe('nodeBuilder.prepare: generated files', () => {
     dirs.push(dir);
     cpSync(join(REPO, 'examples/adder-node'), dir, { recursive: true });
     const prepared = await nodeBuilder.prepare(manifest({ entrypoint_path: 'adder.ts' }), dir, { ...SETTINGS, commit: SHA });
-    expect(prepared).toEqual({ dockerfilePath: '.pitlane/Dockerfile', port: 7000, readinessPath: '/ready', warnings: [] });
+    expect(prepared).toEqual({
+      dockerfilePath: '.pitlane/Dockerfile',
+      port: 7000,
+      readinessPath: '/ready',
+      warnings: [],
+      // The Dockerfile sets the pipeline's labels itself (one LABEL before the code), so the build API adds none after it.
+      imageLabels: { 'pitlane.job': 'adder-node', 'pitlane.version': '1.0.0', 'pitlane.jobtype': 'node', 'pitlane.managed': 'true', 'pitlane.git-commit': SHA, 'org.opencontainers.image.revision': SHA },
+    });
     expect(NODE_DOCKERFILE).toBe('.pitlane/Dockerfile');
     expect(readdirSync(join(dir, '.pitlane')).sort()).toEqual(['Dockerfile', 'tsconfig.json', 'wrapper']);
     expect(readdirSync(join(dir, '.pitlane/wrapper')).sort()).toEqual(['job.mjs', 'metrics.mjs', 'openapi.mjs', 'package.json', 'server.mjs']);

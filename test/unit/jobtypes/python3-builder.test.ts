@@ -57,7 +57,14 @@ describe('python3Builder.prepare', () => {
     const dir = jobDir({ 'adder.py': ADDER, 'job.yaml': 'name: adder\n' });
     const prepared = await python3Builder.prepare(manifest({ entrypoint_path: 'adder.py' }), dir, SETTINGS);
     expect(python3Builder.name).toBe('python3');
-    expect(prepared).toEqual({ dockerfilePath: '.pitlane/Dockerfile', port: 7000, readinessPath: '/ready', warnings: ['entrypoint_class auto-detected as AdderModel'] });
+    expect(prepared).toEqual({
+      dockerfilePath: '.pitlane/Dockerfile',
+      port: 7000,
+      readinessPath: '/ready',
+      warnings: ['entrypoint_class auto-detected as AdderModel'],
+      // The Dockerfile sets the pipeline's labels itself (one LABEL before the code), so the build API adds none after it.
+      imageLabels: { 'pitlane.job': 'adder', 'pitlane.version': '1.0.0', 'pitlane.jobtype': 'python3', 'pitlane.managed': 'true' },
+    });
     expect(readFileSync(join(dir, '.dockerignore'), 'utf8')).toBe(DEFAULT_DOCKERIGNORE);
     const wrapperFiles = readdirSync(join(dir, '.pitlane/wrapper/pitlane_wrapper')).sort();
     expect(wrapperFiles).toEqual(readdirSync(join(REPO, 'wrappers/python3/pitlane_wrapper')).filter((f) => f.endsWith('.py')).sort());

@@ -47,7 +47,7 @@ describe('renderPython3Dockerfile: shape', () => {
     expect(runtime).toContain('EXPOSE 7000');
     expect(runtime).toContain('STOPSIGNAL SIGTERM');
     expect(runtime).toContain('CMD ["python", "-m", "pitlane_wrapper", "adder.py"]');
-    expect(runtime).toContain('LABEL pitlane.job="adder" pitlane.version="1.0.0" pitlane.jobtype="python3"');
+    expect(runtime).toContain('LABEL pitlane.job="adder" pitlane.version="1.0.0" pitlane.jobtype="python3" pitlane.managed="true"');
     expect(runtime.at(-1)).toBe('COPY --from=source --chown=10001:10001 /srv/job/ /srv/job/');
     expect(text).not.toMatch(/^ENV DEBIAN_FRONTEND/m);
     expect(text).not.toContain('venv');
@@ -124,7 +124,7 @@ describe('renderPython3Dockerfile: shape', () => {
   it('labels carry the commit; CMD names the class when given', () => {
     const runtime = stages(renderPython3Dockerfile(input({ commit: SHA, entrypointClass: 'AdderModel', entrypointPath: 'src/models/adder.py' }))).get('runtime')!;
     expect(runtime).toContain(
-      `LABEL pitlane.job="adder" pitlane.version="1.0.0" pitlane.jobtype="python3" pitlane.git-commit="${SHA}" org.opencontainers.image.revision="${SHA}"`,
+      `LABEL pitlane.job="adder" pitlane.version="1.0.0" pitlane.jobtype="python3" pitlane.managed="true" pitlane.git-commit="${SHA}" org.opencontainers.image.revision="${SHA}"`,
     );
     expect(runtime).toContain('CMD ["python", "-m", "pitlane_wrapper", "src/models/adder.py", "AdderModel"]');
   });
