@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { PitlaneError } from '../errors.js';
 import type { ImageChecker } from '../deploy/index.js';
 import { toDiveExport } from '../image/index.js';
+import { imageRefProblem } from '../manifest/index.js';
 
 /** Registers the image routes. */
 export function registerImageRoutes(app: FastifyInstance, checker: ImageChecker): void {
@@ -22,13 +23,16 @@ export function registerImageRoutes(app: FastifyInstance, checker: ImageChecker)
     async (request) => {
       const { ref } = request.params as { ref: string };
       const { format } = request.query as { format: 'pitlane' | 'dive' };
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.\/:@-]*$/.test(ref)) throw new PitlaneError(400, 'IMAGE_REFERENCE_INVALID', `"${ref}" is not an image reference`, [{ path: 'ref', message: 'invalid' }]);
+      // A reference by Docker's grammar (the manifest's rule) or an image id (`sha256:<hex>` or a hex prefix).
+      const problem = /^(sha256:)?[a-f0-9]{12,64}$/.test(ref) ? undefined : imageRefProblem(ref);
+      if (problem !== undefined) throw new PitlaneError(400, 'IMAGE_REFERENCE_INVALID', `"${ref}" is not an image reference or id: ${problem}`, [{ path: 'ref', message: problem }]);
       let report;
       try {
         report = await checker.report(ref);
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode;
         if (status === 404) throw new PitlaneError(404, 'IMAGE_NOT_FOUND', `no image "${ref}" on the engine`);
+        if (status === 400) throw new PitlaneError(400, 'IMAGE_REFERENCE_INVALID', `the engine refused "${ref}": ${(error as Error).message}`, [{ path: 'ref', message: 'refused by the engine' }]);
         throw error;
       }
       return format === 'dive' ? toDiveExport(report) : report;
