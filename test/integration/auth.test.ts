@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packContextGzip } from '../../src/build/index.js';
 import { containersOfJob, docker, PitlaneProcess, REPO_ROOT, removeJobContainers } from './helpers/pitlane.js';
@@ -45,17 +44,7 @@ async function grant(identity: string, scope: string, target: { job?: string; ve
   expect([200, 201]).toContain(answer.status);
 }
 
-async function raw(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
-  const response = await request(`${server.url}${path}`, { method: method as 'GET', headers, body });
-  const text = await response.body.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: response.statusCode, body: parsed, headers: response.headers };
-}
+const raw = server.raw.bind(server);
 
 beforeAll(async () => {
   await removeJobContainers(JOBS);

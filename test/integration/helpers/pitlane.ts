@@ -126,14 +126,20 @@ export class PitlaneProcess {
 
   /** A JSON API call with the admin token (or `token: null` for none). */
   async api(method: string, path: string, body?: unknown, token: string | null = this.token): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
-    const response = await request(`${this.url}${path}`, {
-      method: method as 'GET',
-      headers: {
+    return this.raw(
+      method,
+      path,
+      {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+      body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    );
+  }
+
+  /** One request with exactly these headers and body; the answer's JSON parsed when it is JSON. */
+  async raw(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
+    const response = await request(`${this.url}${path}`, { method: method as 'GET', headers, body });
     const text = await response.body.text();
     let parsed: unknown = text;
     try {
