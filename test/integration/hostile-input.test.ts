@@ -516,6 +516,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.stop();
+  rmSync(server.dataDir, { recursive: true, force: true });
   rmSync(ALLOWED, { recursive: true, force: true });
   rmSync(SENTINEL, { recursive: true, force: true });
 });
