@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import re
+import selectors
 import signal
 import socket
 import sys
@@ -437,7 +438,41 @@ class Server(ThreadingHTTPServer):
     def __init__(self, address: Tuple[str, int], handler: type) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
+        # stop() wakes the accept loop at once through this pipe (socketserver's own shutdown()
+        # waits for the next poll, and a redeploy waits for the old replica to exit). Made first:
+        # a failed bind calls server_close() from the base constructor.
+        self._wake_r, self._wake_w = os.pipe()
+        self._stopping = False
         super().__init__(address, handler)
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """socketserver's accept loop, plus the wake-up pipe of :meth:`stop`."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while not self._stopping:
+                events = selector.select(poll_interval)
+                if self._stopping:
+                    break
+                if any(key.fileobj is self for key, _ in events):
+                    self._handle_request_noblock()
+                self.service_actions()
+
+    def stop(self) -> None:
+        """Ends :meth:`serve_forever` promptly; safe in a signal handler."""
+        self._stopping = True
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def server_close(self) -> None:
+        super().server_close()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def serve(entrypoint_path: str, class_name: Optional[str], host: str = "0.0.0.0", port: int = DEFAULT_PORT) -> int:
@@ -459,7 +494,7 @@ def serve(entrypoint_path: str, class_name: Optional[str], host: str = "0.0.0.0"
             return
         stopping.set()
         log("INFO", f"received {signal.Signals(signum).name}; finishing in-flight requests (up to {SHUTDOWN_GRACE_SECONDS:g}s)")
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        server.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
