@@ -2,3 +2,4 @@
 export { extractArchive, findUnsafeTreeEntry, safeEntryPath, symlinkStaysInside, DEFAULT_EXTRACT_LIMITS, type ExtractLimits, type ExtractSummary } from './archive.js';
 export { packContext, packContextGzip, dockerignoreMatcher, loadDockerignore } from './context.js';
 export { cloneArguments, cloneSource, gitEnvironment, runGit, GIT_ALLOWED_PROTOCOLS, type GitResult, type GitSource } from './git.js';
+export { refuseHostAccessFlags } from './build-flags.js';

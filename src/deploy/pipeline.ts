@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { exceedsThreshold, lintConfigFromObject, lintDockerfile, mergeLintConfig, parseLintConfig, type LintConfig } from '../dockerfile/index.js';
 import { join, resolve, relative } from 'node:path';
-import { cloneSource, packContext } from '../build/index.js';
+import { cloneSource, packContext, refuseHostAccessFlags } from '../build/index.js';
 import type { ContainerSpec, InfrastructureTarget } from '../infra/index.js';
 import type { JobManifest } from '../manifest/types.js';
 import type { DeploymentRecord, DeploymentRepository, JobRepository } from '../store/index.js';
@@ -231,6 +231,7 @@ export class DeploymentPipeline {
       if (!/^\s*FROM\s/im.test(dockerfile)) {
         throw new PitlaneError(422, 'DOCKERFILE_INVALID', `${manifest.dockerfile_path} has no FROM instruction`);
       }
+      refuseHostAccessFlags(dockerfile, 'docker.dockerfile_path');
       await this.lint(deployment.id, manifest, dockerfileName, contextDir, dockerfile, logs);
 
       await deployments.setPhase(deployment.id, 'building');

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { extractArchive, type ExtractLimits } from '../build/index.js';
+import { extractArchive, refuseHostAccessFlags, type ExtractLimits } from '../build/index.js';
 import { lintDockerfile, type Finding } from '../dockerfile/index.js';
 import { PitlaneError } from '../errors.js';
 import type { RunRecord, RunRepository } from '../store/index.js';
@@ -73,6 +73,7 @@ export function checkDockerfile(text: string): Finding[] {
     );
   }
   if (!/^\s*FROM\s/im.test(text)) throw new PitlaneError(400, 'DOCKERFILE_INVALID', 'the Dockerfile has no FROM instruction', [{ path: 'file', line: 1, message: 'no FROM' }]);
+  refuseHostAccessFlags(text, 'file');
   return findings;
 }
 

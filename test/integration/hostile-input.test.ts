@@ -417,6 +417,8 @@ add('run: relative results_dir', () => run({ image: 'registry.example.com/app:1'
 add('run: relative working_dir', () => run({ image: 'registry.example.com/app:1', working_dir: 'tmp' }), 400, 'working_dir');
 add('run: empty Dockerfile', () => run({ dockerfile: '   ' }), 400);
 add('run: Dockerfile without FROM', () => run({ dockerfile: 'RUN echo hi\n' }), 400);
+add('run: RUN --network=host in the Dockerfile', () => run({ dockerfile: 'FROM busybox:latest\nRUN --network=host true\n' }), 400, 'file');
+add('run: RUN --security=insecure in the Dockerfile', () => run({ dockerfile: 'FROM busybox:latest\nRUN --security=insecure true\n' }), 400, 'file');
 add('run: binary Dockerfile', () => run({ dockerfile: 'FROM scratch\n\u0000\u0001' }), 400);
 add('run: Dockerfile is a number', () => run({ dockerfile: 42 }), 400, 'dockerfile');
 add('run: Dockerfile over the limit', () => run({ dockerfile: `FROM scratch\n${'# pad\n'.repeat(MAX_DOCKERFILE / 4)}` }), 413);
