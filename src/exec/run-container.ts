@@ -22,8 +22,7 @@
  * Every Engine API call on the way is marked for PITLANE_EXEC_TRACE (trace.ts).
  * The engine is DOCKER_HOST, else /var/run/docker.sock (see `engine.ts`).
  */
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, PassThrough } from 'node:stream';
 import { containerCreateOptions, engineMessage, signalExitCode, startFailureExitCode, type ContainerCreateBody } from './container-options.js';
 import { Engine, engineAddress } from './engine.js';
 import { FrameDecoder } from './frames.js';
@@ -105,7 +104,7 @@ async function runWith(engine: Engine, spec: ExecSpec, options: RunContainerOpti
     killTimer?: NodeJS.Timeout;
     killed: boolean;
     attach?: Duplex;
-    wait?: IncomingMessage;
+    wait?: PassThrough;
     /** The wait answer (condition=removed) once registered. */
     exited?: Promise<WaitResult>;
     /** `start` was sent: from then on the engine removes the container itself (AutoRemove). */
@@ -263,9 +262,11 @@ async function createContainer(engine: Engine, image: string, body: ContainerCre
   }
 }
 
-/** Reads the wait answer's body (sent when the container exits). */
-function waitResult(res: IncomingMessage): Promise<WaitResult> {
+/** Reads the wait answer's body (sent when the container has been removed). */
+function waitResult(res: PassThrough): Promise<WaitResult> {
   return new Promise<WaitResult>((resolve, reject) => {
+    if (res.errored) return reject(res.errored);
+    if (res.destroyed) return reject(new Error('the engine closed the wait connection'));
     const chunks: Buffer[] = [];
     let settled = false;
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -348,6 +349,9 @@ function copyOutput(source: NodeJS.ReadableStream, stdout: NodeJS.WritableStream
     source.on('end', finish);
     source.on('close', finish);
     source.on('error', finish);
+    // The attach stream comes paused (engine.ts hijack); one already torn down has nothing more.
+    if ((source as { destroyed?: boolean }).destroyed) finish();
+    else source.resume();
   });
 }
 

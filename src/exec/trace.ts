@@ -2,19 +2,18 @@
  * Timing marks of `pitlane exec`, for profiling its start-up and its Engine API round trips
  * (bench/runs `--trace`). Off unless PITLANE_EXEC_TRACE is set, and then costs one property read
  * per mark. When on, the marks are printed to stderr at process exit, one per line:
- * `pitlane-exec-trace <ms since the process started> <label>`, preceded by Node's own start-up
- * milestones (`performance.nodeTiming`: V8 started, environment ready, bootstrap complete).
+ * `pitlane-exec-trace <ms since the process started> <CPU ms used by then> <label>`, preceded by
+ * Node's own start-up milestones (`performance.nodeTiming`: V8 started, environment ready,
+ * bootstrap complete; their CPU column is `-`).
  */
-import { writeSync } from 'node:fs';
-
 const enabled = (process.env.PITLANE_EXEC_TRACE ?? '') !== '';
-const marks: [number, string][] = [];
+const marks: [number, number | undefined, string][] = [];
 
 /** Records `label` at the current time (when tracing is on). */
 export function mark(label: string): void {
   if (!enabled) return;
   if (marks.length === 0) process.once('exit', print);
-  marks.push([performance.now(), label]);
+  marks.push([performance.now(), cpuMs(), label]);
 }
 
 /** Whether PITLANE_EXEC_TRACE is set. */
@@ -22,14 +21,22 @@ export function tracing(): boolean {
   return enabled;
 }
 
+/** CPU time (user + system) this process has used so far, in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function print(): void {
   const timing = performance.nodeTiming;
   const lines = [
-    [timing.v8Start, 'node: v8 started'],
-    [timing.environment, 'node: environment ready'],
-    [timing.bootstrapComplete, 'node: bootstrap complete'],
+    [timing.v8Start, undefined, 'node: v8 started'],
+    [timing.environment, undefined, 'node: environment ready'],
+    [timing.bootstrapComplete, undefined, 'node: bootstrap complete'],
     ...marks,
-    [performance.now(), 'process exit'],
-  ].map(([at, label]) => `pitlane-exec-trace ${(at as number).toFixed(1)} ${label}\n`);
-  writeSync(2, lines.join(''));
+    [performance.now(), cpuMs(), 'process exit'],
+  ].map(([at, cpu, label]) => `pitlane-exec-trace ${(at as number).toFixed(1)} ${cpu === undefined ? '-' : (cpu as number).toFixed(1)} ${label}\n`);
+  // Synchronous for files and pipes on Linux, as an exit handler needs (no node:fs import: ESM
+  // imports of builtins evaluate all their lazy exports, fs's streams included).
+  process.stderr.write(lines.join(''));
 }

@@ -13,7 +13,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine, engineAddress, EngineError, pullReference } from '../../../src/exec/engine.js';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import { ChunkedDecoder, Engine, engineAddress, EngineError, parseHead, pullReference } from '../../../src/exec/engine.js';
 import { ExecFailure, type ForwardedSignal } from '../../../src/exec/failure.js';
 import { runContainer } from '../../../src/exec/run-container.js';
 import { guardContainer, type Watchdog } from '../../../src/exec/watchdog.js';
@@ -169,6 +170,118 @@ describe('engineAddress and pullReference', () => {
     expect(pullReference('127.0.0.1:5000/team/app')).toEqual({ fromImage: '127.0.0.1:5000/team/app', tag: 'latest' });
     expect(pullReference('127.0.0.1:5000/team/app:v2')).toEqual({ fromImage: '127.0.0.1:5000/team/app', tag: 'v2' });
     expect(pullReference('app:v2@sha256:abcd')).toEqual({ fromImage: 'app', tag: 'sha256:abcd' });
+  });
+});
+
+describe('the HTTP/1.1 wire format of engine.ts', () => {
+  it('parses a status line and headers (names lower-cased, repeats joined), refuses what is not HTTP/1.x', () => {
+    expect(parseHead('HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-A: 1\r\nx-a: 2')).toEqual({
+      statusCode: 201,
+      headers: { 'content-type': 'application/json', 'x-a': '1, 2' },
+    });
+    expect(parseHead('HTTP/1.1 101 UPGRADED\r\nUpgrade: tcp')?.statusCode).toBe(101);
+    expect(parseHead('HTTP/1.0 204')?.statusCode).toBe(204);
+    expect(parseHead('SSH-2.0-OpenSSH')).toBeUndefined();
+    expect(parseHead('HTTP/1.1 20 OK')).toBeUndefined();
+  });
+
+  it('decodes chunked bodies split anywhere, with extensions and trailers, and refuses bad framing', () => {
+    const wire = Buffer.from('5;ext=1\r\nhello\r\n1A\r\n' + 'x'.repeat(26) + '\r\n0\r\nTrailer: t\r\n\r\n', 'latin1');
+    for (let size = 1; size <= wire.length; size += 1) {
+      const decoder = new ChunkedDecoder();
+      const out: Buffer[] = [];
+      for (let at = 0; at < wire.length; at += size) decoder.push(wire.subarray(at, at + size), (data) => out.push(Buffer.from(data)));
+      expect(Buffer.concat(out).toString('latin1'), `pieces of ${size}`).toBe('hello' + 'x'.repeat(26));
+      expect(decoder.done).toBe(true);
+    }
+    const unfinished = new ChunkedDecoder();
+    unfinished.push(Buffer.from('3\r\nabc\r\n'), () => {});
+    expect(unfinished.done).toBe(false);
+    expect(() => new ChunkedDecoder().push(Buffer.from('zz\r\n'), () => {})).toThrow(/bad chunk size/);
+    expect(() => new ChunkedDecoder().push(Buffer.from('1\r\nab\r\n'), () => {})).toThrow(/not followed by CRLF/);
+  });
+
+  /** A server on a Unix socket that answers every connection with `answer` (bytes written in pieces of `piece`). */
+  async function rawServer(answer: Buffer, piece = answer.length): Promise<{ engine: Engine; requests: string[]; close: () => Promise<void> }> {
+    const dir = mkdtempSync(join(tmpdir(), 'pitlane-raw-engine-'));
+    const socketPath = join(dir, 'docker.sock');
+    const requests: string[] = [];
+    const sockets = new Set<Socket>();
+    const server = createNetServer((socket) => {
+      sockets.add(socket);
+      let request = '';
+      socket.on('data', (d: Buffer) => {
+        request += d.toString('latin1');
+        if (!request.includes('\r\n\r\n')) return;
+        requests.push(request);
+        const pieces: Buffer[] = [];
+        for (let at = 0; at < answer.length; at += piece) pieces.push(answer.subarray(at, at + piece));
+        const next = (): void => {
+          const chunk = pieces.shift();
+          if (chunk) socket.write(chunk, () => setTimeout(next, 1));
+          else if (!/Connection: Upgrade/i.test(request)) socket.end();
+        };
+        next();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    return {
+      engine: await Engine.connect({ socketPath }),
+      requests,
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('reads Content-Length, chunked and close-delimited answers, byte by byte too', async () => {
+    const bodies = [
+      'HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"Id":"abc1"}',
+      'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"Id"\r\n8\r\n:"abc1"}\r\n0\r\n\r\n',
+      'HTTP/1.0 201 Created\r\n\r\n{"Id":"abc1"}',
+    ];
+    for (const text of bodies) {
+      for (const piece of [1, 7, 1000]) {
+        const raw = await rawServer(Buffer.from(text, 'latin1'), piece);
+        expect(await raw.engine.json('POST', '/containers/create', { Image: 'x' }), `${text} in pieces of ${piece}`).toEqual({ Id: 'abc1' });
+        raw.engine.close();
+        await raw.close();
+        expect(raw.requests[0]).toMatch(/^POST \/v1\.41\/containers\/create HTTP\/1\.1\r\n/);
+        expect(raw.requests[0]).toContain('Content-Type: application/json\r\n');
+        expect(raw.requests[0]).toMatch(/\r\n\r\n\{"Image":"x"\}$/);
+      }
+    }
+  });
+
+  it('takes 204 as an empty answer, turns 4xx into an EngineError with the engine message, fails on a cut answer', async () => {
+    const empty = await rawServer(Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'));
+    expect(await empty.engine.json('POST', '/containers/x/start')).toBeUndefined();
+    await empty.close();
+    const message = '{"message":"already in progress"}';
+    const refused = await rawServer(Buffer.from(`HTTP/1.1 409 Conflict\r\nContent-Length: ${message.length}\r\n\r\n${message}`));
+    await expect(refused.engine.json('DELETE', '/containers/x')).rejects.toMatchObject({ statusCode: 409, message: 'already in progress' });
+    await refused.close();
+    const cut = await rawServer(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial"'));
+    await expect(cut.engine.json('GET', '/x')).rejects.toThrow(/closed the connection before the end/);
+    await cut.close();
+    const silent = await rawServer(Buffer.alloc(0));
+    await expect(silent.engine.json('GET', '/x')).rejects.toThrow(/without answering GET \/x/);
+    await silent.close();
+  });
+
+  it('hands over the connection after 101, bytes that came with the headers first', async () => {
+    const raw = await rawServer(Buffer.concat([Buffer.from('HTTP/1.1 101 UPGRADED\r\nUpgrade: tcp\r\n\r\n'), frame(1, 'early'), frame(2, 'late')]), 13);
+    const stream = await raw.engine.hijack('/containers/x/attach?stream=1&stdout=1&stderr=1');
+    expect(raw.requests[0]).toContain('Connection: Upgrade\r\nUpgrade: tcp\r\n');
+    const received: Buffer[] = [];
+    stream.on('data', (d: Buffer) => received.push(d));
+    stream.resume();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(Buffer.concat(received)).toEqual(Buffer.concat([frame(1, 'early'), frame(2, 'late')]));
+    raw.engine.close();
+    await raw.close();
   });
 });
 
