@@ -26,7 +26,9 @@
  *
  * Pitlane's time is the wall time of the CLI (spawn to exit: upload, generation, lint, build,
  * container start, readiness, switch-over), against the naive side's `docker build` alone (no
- * container started), so the comparison leans against Pitlane. The deployment record and its
+ * container started), so the comparison leans against Pitlane. After each deploy the benchmark
+ * waits, untimed, until the server has stored the image report it computes in the background
+ * (it reads the whole image), so that work does not slow down the next timed step. The deployment record and its
  * build-log timestamps split Pitlane's time into submit, prepare, build and start+ready.
  *
  * Everything runs against a private Pitlane server (random admin token, temporary data dir, free
@@ -344,6 +346,8 @@ interface PitlaneSample {
   start_ready_ms: number | null;
   /** finished_at -> exit (the CLI noticing the end). */
   tail_ms: number;
+  /** Untimed wait after the deploy until the server's background image report was stored (see {@link settleImageReport}). */
+  report_wait_ms: number;
   deployment_id: string;
   image_id: string;
   steps_cached: number;
@@ -377,6 +381,27 @@ interface Deployment {
   image_id: string | null;
   created_at: string;
   finished_at: string | null;
+  image_report?: unknown;
+}
+
+/** Longest untimed wait for a deployment's background image report. */
+const REPORT_WAIT_MS = 120_000;
+
+/**
+ * Waits (untimed) until the server has stored the deployment's image report. Without image gates
+ * the server computes it after the version serves, in the background, and it reads the whole
+ * image: left running, it would slow down whichever step is timed next (often the naive build).
+ * Returns how long it waited.
+ */
+async function settleImageReport(server: Server, id: string): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < REPORT_WAIT_MS) {
+    const d = await server.api<Deployment>(`/api/v1/deploy/${id}`);
+    if (d.image_report !== null && d.image_report !== undefined) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  log(`warning: deployment ${id} has no image report after ${REPORT_WAIT_MS / 1000} s; going on`);
+  return Date.now() - t0;
 }
 
 /** Everything this run created, for the clean-up. */
@@ -461,6 +486,7 @@ async function pitlaneDeploy(server: Server, dir: string, scenario: Scenario): P
     throw new Error(`pitlane deploy --json printed no JSON:\n${r.output.slice(-3000)}`);
   }
   if (d.status !== 'done' || !d.finished_at || !d.image_id) throw new Error(`deployment ${d.id} ended ${d.status}: ${JSON.stringify(d.error)}`);
+  const reportWaitMs = await settleImageReport(server, d.id);
   const logs = await server.api<{ lines: Array<{ time: string; line: string }> }>(`/api/v1/deploy/${d.id}/logs`);
   const lines = logs.lines.map((l) => l.line);
   const at = (re: RegExp): number | null => {
@@ -483,6 +509,7 @@ async function pitlaneDeploy(server: Server, dir: string, scenario: Scenario): P
     build_ms: building === null || image === null ? null : image - building,
     start_ready_ms: image === null ? null : finishedAt - image,
     tail_ms: round1(exitedAt - finishedAt),
+    report_wait_ms: reportWaitMs,
     deployment_id: d.id,
     image_id: d.image_id,
     steps_cached: counts.cached,
