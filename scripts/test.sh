@@ -20,6 +20,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 say "building dist/"
 npx tsc -p tsconfig.build.json
+node scripts/build-exec-bundle.mjs
 say "type-checking"
 npx tsc -p tsconfig.json --noEmit
 

@@ -16,7 +16,7 @@
  * CommonJS loading alone costs about 10 ms): it is on the start-up path of every `pitlane exec`.
  */
 import { isPitlaneError } from '../errors.js';
-import { ExecFailure } from './failure.js';
+import { isExecFailure } from './failure.js';
 import { runContainer, WATCHDOG_AFTER_MS } from './run-container.js';
 import { resolveExecSpec, type ExecSpec } from './spec.js';
 
@@ -139,7 +139,7 @@ export async function executeExec(flags: ExecFlags, env: NodeJS.ProcessEnv, io: 
       watchdogAfterMs: WATCHDOG_AFTER_MS,
     });
   } catch (error) {
-    if (error instanceof ExecFailure) {
+    if (isExecFailure(error)) {
       printError(io, error.cause !== undefined && error.exitCode === 2 ? error.cause : error);
       return error.exitCode;
     }

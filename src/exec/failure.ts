@@ -12,6 +12,15 @@ export class ExecFailure extends Error {
   }
 }
 
+/**
+ * Whether `value` is an {@link ExecFailure}, also one made by another copy of this module: the
+ * CommonJS bundle of the exec entry (scripts/build-exec-bundle.mjs) imports the `--server`
+ * client (server-run.ts) as an ES module, whose failures come from the ES module copy.
+ */
+export function isExecFailure(value: unknown): value is ExecFailure {
+  return value instanceof ExecFailure || (value instanceof Error && value.name === 'ExecFailure' && typeof (value as { exitCode?: unknown }).exitCode === 'number');
+}
+
 /** The signals `pitlane exec` forwards. */
 export type ForwardedSignal = 'SIGINT' | 'SIGTERM';
 

@@ -23,4 +23,4 @@ export { FrameDecoder } from './frames.js';
 export { EXEC_DESCRIPTION, EXEC_HELP, EXEC_OPTIONS, executeExec, type ExecFlags, type ExecIO, type ExecOption } from './command.js';
 export { ENGINE_API_VERSION, engineAddress, EngineError, pullReference, type EngineAddress } from './engine.js';
 export { containerCreateOptions, EXEC_LABEL, engineMessage, type ContainerCreateBody, signalExitCode, startFailureExitCode } from './container-options.js';
-export { ExecFailure, type ForwardedSignal, type SignalSource } from './failure.js';
+export { ExecFailure, isExecFailure, type ForwardedSignal, type SignalSource } from './failure.js';

@@ -1,5 +1,6 @@
 /**
- * The lean entry of `pitlane exec`: bin/pitlane.js imports this module instead of the whole CLI
+ * The lean entry of `pitlane exec`: bin/pitlane.js loads this module (from its CommonJS bundle,
+ * dist/exec/main.bundle.cjs made by scripts/build-exec-bundle.mjs, when that is fresh) instead of the whole CLI
  * (commander, undici, dockerode and every other command) when the first argument is `exec` and no
  * `--help` is asked for, because on a short container start-up time is most of the wall time.
  * The flags are those of `command.ts` (the same table the commander command is built from),

@@ -4,7 +4,8 @@
  * per mark. When on, the marks are printed to stderr at process exit, one per line:
  * `pitlane-exec-trace <ms since the process started> <CPU ms used by then> <label>`, preceded by
  * Node's own start-up milestones (`performance.nodeTiming`: V8 started, environment ready,
- * bootstrap complete; their CPU column is `-`).
+ * bootstrap complete; their CPU column is `-`) and by the entry bin/pitlane.js loaded
+ * (`entry: bundle` or `entry: es-modules`).
  */
 const enabled = (process.env.PITLANE_EXEC_TRACE ?? '') !== '';
 const marks: [number, number | undefined, string][] = [];
@@ -33,6 +34,8 @@ function print(): void {
     [timing.v8Start, undefined, 'node: v8 started'],
     [timing.environment, undefined, 'node: environment ready'],
     [timing.bootstrapComplete, undefined, 'node: bootstrap complete'],
+    // Set by bin/pitlane.js: the CommonJS bundle or the ES modules.
+    [0, undefined, `entry: ${String((globalThis as Record<symbol, unknown>)[Symbol.for('pitlane.exec.entry')] ?? 'unknown')}`],
     ...marks,
     [performance.now(), cpuMs(), 'process exit'],
   ].map(([at, cpu, label]) => `pitlane-exec-trace ${(at as number).toFixed(1)} ${cpu === undefined ? '-' : (cpu as number).toFixed(1)} ${label}\n`);

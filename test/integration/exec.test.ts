@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +167,22 @@ describe('pitlane exec: seed 003 conventions', () => {
     ]);
     expect(result.code, shown(result)).toBe(0);
     expect(readFileSync(join(out, 'flag.txt'), 'utf8')).toBe('flagged\n');
+  });
+});
+
+describe('pitlane exec: entry and timing trace', () => {
+  it('loads the CommonJS bundle when it is fresh (npm run build), else the ES modules, and traces its Engine API calls', async () => {
+    const bundlePath = join(REPO_ROOT, 'dist/exec/main.bundle.cjs');
+    const fresh = existsSync(bundlePath) && (createRequire(import.meta.url)(bundlePath) as { isFresh(): boolean }).isFresh();
+    const result = await exec({ IMAGE, COMMAND: 'true', PITLANE_EXEC_TRACE: '1' });
+    expect(result.code, shown(result)).toBe(0);
+    const labels = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('pitlane-exec-trace '))
+      .map((line) => line.split(' ').slice(3).join(' '));
+    expect(labels).toContain(`entry: ${fresh ? 'bundle' : 'es-modules'}`);
+    const order = ['exec modules loaded', 'create sent', 'created', 'started', 'wait answered (removed)', 'output done', 'cleaned up', 'process exit'];
+    expect(labels.filter((label) => order.includes(label))).toEqual(order);
   });
 });
 
