@@ -250,6 +250,7 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     loginRateLimitPerMinute: config.loginRateLimitPerMinute,
     tokenRateLimitPerMinute: config.tokenRateLimitPerMinute,
     sessionTtlS: config.sessionTtlS,
+    secureCookies: config.pubUrl.startsWith('https://'),
     maxUploadBytes: config.maxUploadBytes,
     isReady: () => ready,
     logger,

@@ -60,6 +60,8 @@ export interface ApiDependencies {
   tokenRateLimitPerMinute: number;
   /** Session lifetime in seconds. */
   sessionTtlS: number;
+  /** Session cookies are always Secure (the public URL is https://). */
+  secureCookies: boolean;
   /** Largest request body in bytes (uploads). */
   maxUploadBytes: number;
   /** Readiness of Pitlane itself (database reachable, start-up reconciliation done). */
@@ -155,7 +157,7 @@ export function createApp(deps: ApiDependencies): FastifyInstance {
       version: deps.version,
       status: deps.isReady() ? 'pass' : 'starting',
     }));
-    registerAuthRoutes(scope, { auth: deps.auth, loginRateLimitPerMinute: deps.loginRateLimitPerMinute, tokenRateLimitPerMinute: deps.tokenRateLimitPerMinute, sessionTtlS: deps.sessionTtlS });
+    registerAuthRoutes(scope, { auth: deps.auth, loginRateLimitPerMinute: deps.loginRateLimitPerMinute, tokenRateLimitPerMinute: deps.tokenRateLimitPerMinute, sessionTtlS: deps.sessionTtlS, secureCookies: deps.secureCookies });
     registerIdentityRoutes(scope, { auth: deps.auth, audit: deps.audit });
     registerDeployRoutes(scope, { service: deps.service, deployments: deps.deployments, auth: deps.auth });
     registerJobRoutes(scope, { service: deps.service, jobs: deps.jobs, target: deps.target, auth: deps.auth });

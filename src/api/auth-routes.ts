@@ -24,6 +24,11 @@ export interface AuthRouteDeps {
   tokenRateLimitPerMinute: number;
   /** Session lifetime in seconds (the cookie's Max-Age). */
   sessionTtlS: number;
+  /**
+   * Mark cookies Secure even when this server itself speaks plain HTTP (Pitlane's public URL is
+   * https://, i.e. a TLS-terminating proxy is in front). Requests that arrive over HTTPS always get it.
+   */
+  secureCookies: boolean;
 }
 
 /** True when `ref` names the caller itself. */
@@ -67,7 +72,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
         serializeCookie(SESSION_COOKIE, session.token, {
           httpOnly: true,
           sameSite: 'lax',
-          secure: request.protocol === 'https',
+          secure: deps.secureCookies || request.protocol === 'https',
           path: '/',
           maxAge: deps.sessionTtlS,
         }),
@@ -81,7 +86,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     { bodyLimit: 1024, config: { auth: { authenticated: true } }, schema: { description: 'Revoke the token or session this request used and clear the session cookie.' } },
     async (request, reply) => {
       await deps.auth.logout(requirePrincipal(request), callContext(request));
-      reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', path: '/', maxAge: 0 }));
+      reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies || request.protocol === 'https', path: '/', maxAge: 0 }));
       return reply.status(200).send({ logged_out: true });
     },
   );

@@ -106,6 +106,7 @@ describe('sessions and tokens', () => {
     expect(cookie).toMatch(/^pitlane_session=pitlane_/);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).not.toMatch(/Secure/);
     const sessionCookie = cookie.split(';')[0]!;
     const me = await raw('GET', '/api/v1/auth/me', { cookie: sessionCookie });
     expect(me.status).toBe(200);
@@ -226,7 +227,8 @@ describe('permissions on jobs, versions and endpoints', () => {
 
 describe('several Pitlane processes sharing one database', () => {
   it('sees token revocations and new grants made by the other process within 1 s', async () => {
-    const other = new PitlaneProcess({ PITLANE_DATA_DIR: server.dataDir, PITLANE_ADMIN_TOKEN: server.token });
+    // The other process is "behind a TLS proxy": its public URL is https://, so cookies are Secure.
+    const other = new PitlaneProcess({ PITLANE_DATA_DIR: server.dataDir, PITLANE_ADMIN_TOKEN: server.token, PITLANE_PUB_URL: 'https://pitlane.example.com/pub' });
     await other.start();
     try {
       /** Polls `other` until `check` holds, failing when that takes 1 s or more. */
@@ -237,6 +239,8 @@ describe('several Pitlane processes sharing one database', () => {
           await new Promise((r) => setTimeout(r, 20));
         }
       };
+      const viaProxy = await other.api('POST', '/api/v1/auth/login', { username: 'bob', password: PASSWORD }, null);
+      expect(String(viaProxy.headers['set-cookie'])).toMatch(/; Secure/);
       const session = await tokenOf('nobody');
       await within1s(async () => (await other.api('GET', '/api/v1/jobs', undefined, session)).status !== 401);
       expect((await other.api('GET', '/api/v1/jobs', undefined, session)).status).toBe(403);
