@@ -3,7 +3,7 @@
  * container, against `docker run --rm` of the same image, in one process (issue 3's benchmark).
  * Targets: exec <= 1.15x docker, run <= 1.3x docker (medians).
  *
- * Usage: npx tsx bench/runs/run.ts [--rounds N] [--image REF] [--warmup N] [--build] [--no-run] [--unset-extra-ca-certs]
+ * Usage: npx tsx bench/runs/run.ts [--rounds N] [--image REF] [--warmup N] [--build] [--no-run] [--unset-extra-ca-certs] [--trace]
  *
  * - Each round runs the three commands one after the other, rotating which goes first, so that
  *   drift in the machine's load falls on all three alike:
@@ -20,7 +20,12 @@
  *   the server), started_at -> finished_at (the container as the server saw it), finished_at ->
  *   exit (the CLI noticing the end: log follow, status poll, exit).
  * - Prints median and p90 of each, the ratios with PASS/FAIL, and writes bench/runs/last-result.json
- *   (git-ignored). Runs the built CLI (dist/): `--build` runs `tsc -p tsconfig.build.json` first.
+ *   (git-ignored). Runs the built CLI (dist/): `--build` runs `npm run build`'s two steps first
+ *   (`tsc -p tsconfig.build.json`, then scripts/build-exec-bundle.mjs). `pitlane exec` loads
+ *   dist/exec/main.bundle.cjs when it is fresh, else the ES modules (slower start-up): the bench
+ *   says which (`exec_entry`) and warns about a missing or stale bundle.
+ * - `--trace` runs `pitlane exec` with PITLANE_EXEC_TRACE=1 (src/exec/trace.ts) and prints the
+ *   medians of its phases: Node's bootstrap, module loading, each Engine API round trip, exit.
  * - `--no-run` leaves the server and `pitlane run` out (exec against docker only).
  * - Node start-up is the floor of both pitlane commands, and NODE_EXTRA_CA_CERTS raises it: Node 20
  *   parses that bundle at start-up (about 70 ms for a full system bundle on a small machine), before
@@ -32,6 +37,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,8 +55,9 @@ const warmup = Number(flag('--warmup') ?? 2);
 const image = flag('--image') ?? 'busybox:latest';
 const withRun = !args.includes('--no-run');
 const unsetExtraCaCerts = args.includes('--unset-extra-ca-certs');
+const trace = args.includes('--trace');
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(warmup) || warmup < 0) {
-  console.error('usage: npx tsx bench/runs/run.ts [--rounds N] [--image REF] [--warmup N] [--build] [--no-run] [--unset-extra-ca-certs]');
+  console.error('usage: npx tsx bench/runs/run.ts [--rounds N] [--image REF] [--warmup N] [--build] [--no-run] [--unset-extra-ca-certs] [--trace]');
   process.exit(2);
 }
 
@@ -63,6 +70,8 @@ interface Sample {
   /** Epoch ms (sub-ms precision) of the spawn and of the exit. */
   spawnedAt: number;
   exitedAt: number;
+  /** stdout and stderr, interleaved. */
+  output: string;
 }
 
 interface Breakdown {
@@ -86,7 +95,7 @@ function timed(command: string, argv: string[], env: NodeJS.ProcessEnv): Promise
     child.on('exit', (code, signal) => {
       const exitedAt = nowEpoch();
       if (code !== 0) reject(new Error(`${command} ${argv.join(' ')} exited ${code ?? signal}:\n${output}`));
-      else resolve({ ms: exitedAt - spawnedAt, spawnedAt, exitedAt });
+      else resolve({ ms: exitedAt - spawnedAt, spawnedAt, exitedAt, output });
     });
   });
 }
@@ -177,21 +186,48 @@ class Server {
   }
 }
 
-/** Warns when dist/ looks older than src/exec or src/cli (the bench runs the built CLI). */
-function checkBuild(): void {
+/** Builds dist/ (`--build`), else warns when dist/ looks older than src/exec or src/cli; returns the exec entry bin/pitlane.js will load. */
+function checkBuild(): 'bundle' | 'es-modules' {
   if (args.includes('--build')) {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-    return;
+    execFileSync(process.execPath, [join(root, 'scripts/build-exec-bundle.mjs')], { cwd: root, stdio: 'inherit' });
   }
   if (!existsSync(join(root, 'dist/exec/main.js')) || !existsSync(join(root, 'dist/cli/main.js'))) {
-    throw new Error('dist/ is not built: run npx tsc -p tsconfig.build.json (or pass --build)');
+    throw new Error('dist/ is not built: run npm run build (or pass --build)');
   }
   const newest = (dir: string, ext: string): number =>
     Math.max(0, ...readdirSync(join(root, dir)).filter((f) => f.endsWith(ext)).map((f) => statSync(join(root, dir, f)).mtimeMs));
   for (const dir of ['exec', 'cli']) {
     if (newest(`src/${dir}`, '.ts') > newest(`dist/${dir}`, '.js')) console.warn(`warning: src/${dir} is newer than dist/${dir}; pass --build to rebuild`);
   }
+  const bundlePath = join(root, 'dist/exec/main.bundle.cjs');
+  const fresh = existsSync(bundlePath) && (createRequire(import.meta.url)(bundlePath) as { isFresh(): boolean }).isFresh();
+  if (!fresh) console.warn('warning: dist/exec/main.bundle.cjs is missing or older than dist/: pitlane exec loads the ES modules (slower start-up); run npm run build or pass --build');
+  return fresh ? 'bundle' : 'es-modules';
 }
+
+/** Milliseconds since the process started at each PITLANE_EXEC_TRACE mark, by label. */
+function traceMarks(output: string): Map<string, number> {
+  const marks = new Map<string, number>();
+  for (const line of output.split('\n')) {
+    const match = /^pitlane-exec-trace (\S+) \S+ (.+)$/.exec(line);
+    if (match && !(match[2] as string).startsWith('entry:')) marks.set(match[2] as string, Number(match[1]));
+  }
+  return marks;
+}
+
+/** The phases of a traced `pitlane exec`, as [label, from mark (or 0: process start), to mark]. */
+const TRACE_PHASES: [string, string | 0, string][] = [
+  ['node bootstrap', 0, 'node: bootstrap complete'],
+  ['entry + module loading', 'node: bootstrap complete', 'exec modules loaded'],
+  ['flags, spec, connect', 'exec modules loaded', 'create sent'],
+  ['POST create', 'create sent', 'created'],
+  ['attach + wait registered', 'created', 'wait registered'],
+  ['POST start', 'wait registered', 'started'],
+  ['run, exit, AutoRemove -> wait answer', 'started', 'wait answered (removed)'],
+  ['output drained, clean-up', 'wait answered (removed)', 'cleaned up'],
+  ['to exit', 'cleaned up', 'process exit'],
+];
 
 interface RunRecord {
   id: string;
@@ -202,7 +238,8 @@ interface RunRecord {
 }
 
 async function main(): Promise<void> {
-  checkBuild();
+  const execEntry = checkBuild();
+  console.log(`pitlane exec entry: ${execEntry}`);
   try {
     execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore' });
   } catch {
@@ -225,12 +262,13 @@ async function main(): Promise<void> {
   if (unsetExtraCaCerts) delete nodeEnv.NODE_EXTRA_CA_CERTS;
   const commands: Record<Kind, () => Promise<Sample>> = {
     docker: () => timed('docker', ['run', '--rm', image, 'true'], baseEnv),
-    exec: () => timed(process.execPath, [CLI, 'exec'], { ...nodeEnv, IMAGE: image, COMMAND: 'true' }),
+    exec: () => timed(process.execPath, [CLI, 'exec'], { ...nodeEnv, IMAGE: image, COMMAND: 'true', ...(trace ? { PITLANE_EXEC_TRACE: '1' } : {}) }),
     run: () => timed(process.execPath, [CLI, 'run', '--image', image, '--quiet', '--', 'true'], { ...nodeEnv, PITLANE_URL: server?.url, PITLANE_TOKEN: server?.token }),
   };
   const kinds: Kind[] = withRun ? ['docker', 'exec', 'run'] : ['docker', 'exec'];
   const samples: Record<Kind, number[]> = { docker: [], exec: [], run: [] };
   const breakdowns: Breakdown[] = [];
+  const execTraces: Map<string, number>[] = [];
 
   // The floor of the pitlane commands: a bare Node start-up, with and without NODE_EXTRA_CA_CERTS.
   const nodeStartup: Record<string, number> = {};
@@ -261,6 +299,7 @@ async function main(): Promise<void> {
         line.push(`${kind} ${sample.ms.toFixed(0)}`);
         if (round < 0) continue;
         samples[kind].push(sample.ms);
+        if (kind === 'exec' && trace) execTraces.push(traceMarks(sample.output));
         if (kind === 'run' && server) {
           const { runs } = await server.api<{ runs: RunRecord[] }>('/api/v1/runs?limit=1');
           const run = runs[0];
@@ -295,6 +334,7 @@ async function main(): Promise<void> {
     rounds,
     node: process.version,
     node_startup_median_ms: nodeStartup,
+    exec_entry: execEntry,
     pitlane_env_extra_ca_certs: unsetExtraCaCerts ? null : (process.env.NODE_EXTRA_CA_CERTS ?? null),
     docker: stats(samples.docker),
     exec: stats(samples.exec),
@@ -334,6 +374,20 @@ async function main(): Promise<void> {
     console.log(`  created -> started   ${String(breakdown.created_to_started_ms).padStart(5)} ms  queue, container create and start on the server`);
     console.log(`  started -> finished  ${String(breakdown.started_to_finished_ms).padStart(5)} ms  the container, as the server saw it`);
     console.log(`  finished -> exit     ${String(breakdown.finished_to_exit_ms).padStart(5)} ms  the CLI noticing the end (log follow, status) and exiting`);
+  }
+  if (execTraces.length > 0) {
+    const phases: Record<string, number> = {};
+    console.log('');
+    console.log('pitlane exec, medians of its PITLANE_EXEC_TRACE phases:');
+    for (const [label, from, to] of TRACE_PHASES) {
+      const values = execTraces.filter((m) => (from === 0 || m.has(from)) && m.has(to)).map((m) => (m.get(to) as number) - (from === 0 ? 0 : (m.get(from) as number)));
+      if (values.length === 0) continue;
+      phases[label] = Math.round(median(values) * 10) / 10;
+      console.log(`  ${label.padEnd(38)} ${median(values).toFixed(1).padStart(7)} ms`);
+    }
+    const insideValues = execTraces.filter((m) => m.has('process exit')).map((m) => m.get('process exit') as number);
+    console.log(`  ${'process start -> exit event'.padEnd(38)} ${median(insideValues).toFixed(1).padStart(7)} ms (the rest of the wall time: exec of node, teardown)`);
+    result.exec_trace_median_ms = phases;
   }
   result.samples_ms = Object.fromEntries(kinds.map((kind) => [kind, samples[kind].map((ms) => Math.round(ms))]));
   writeFileSync(join(here, 'last-result.json'), `${JSON.stringify(result, null, 2)}\n`);
