@@ -17,11 +17,6 @@ export function mark(label: string): void {
   marks.push([performance.now(), cpuMs(), label]);
 }
 
-/** Whether PITLANE_EXEC_TRACE is set. */
-export function tracing(): boolean {
-  return enabled;
-}
-
 /** CPU time (user + system) this process has used so far, in ms. */
 function cpuMs(): number {
   const { user, system } = process.cpuUsage();
