@@ -383,7 +383,10 @@ export async function buildWheels(input: WheelBuildInput, engine: WheelBuildEngi
       sources.push(`source archive (${summary.entries} entries)`);
     }
     if (input.sourceDir) {
-      await cp(input.sourceDir, src, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+      // Entry by entry: Node 24's cp refuses an existing destination directory with errorOnExist.
+      for (const entry of await readdir(input.sourceDir)) {
+        await cp(join(input.sourceDir, entry), join(src, entry), { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+      }
       sources.push('uploaded source archive');
     }
     for (const path of input.localPaths ?? []) {
