@@ -100,7 +100,8 @@ export function registerDeployCommand(program: Command, output: Output, client: 
           final = current;
           break;
         }
-        await sleep(150);
+        // Two small local requests per poll; 50 ms keeps the end of a fast redeploy from waiting.
+        await sleep(50);
       }
       if (options.json) output.out(`${JSON.stringify(final, null, 2)}\n`);
       if (!options.json && final.lint && final.lint.length > 0) {

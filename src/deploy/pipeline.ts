@@ -333,8 +333,14 @@ export class DeploymentPipeline {
     );
     created.length = 0;
     await this.deps.onJobsChanged();
-    for (const containerId of replaced) await target.removeContainer(containerId, 10).catch(() => undefined);
-    if (previous && previous.imageId !== imageId) await target.removeImageTag(previous.imageId).catch(() => undefined);
+    // The new replicas serve now; the replaced ones stop (up to their grace period) in the
+    // background. They are no longer in the replicas table, so if Pitlane stops before they are
+    // gone, reconciliation removes them as orphans.
+    // The previous image goes once no container uses it.
+    const previousImage = previous && previous.imageId !== imageId ? previous.imageId : undefined;
+    void Promise.all(replaced.map((containerId) => target.removeContainer(containerId, 10).catch(() => undefined))).then(async () => {
+      if (previousImage) await target.removeImageTag(previousImage).catch(() => undefined);
+    });
     logs.line(`${manifest.name} ${manifest.version} is serving`);
     if (!gated) {
       void checkImage(this.deps.imageChecker, imageId, manifest, () => undefined)
