@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { storedToken, type CliConfig } from './config-file.js';
 
 /** Where the CLI finds the server. */
@@ -71,9 +70,14 @@ export class PitlaneClient {
     }
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const url = new URL(`${this.settings.url}${path}`);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // node:https only when needed (its TLS stack costs start-up time). Over plain HTTP an empty
+    // servername spares Node's agent its first-use TLS server-name guess (an IP-address regular
+    // expression that costs several ms of CPU at start-up); it is unused without TLS.
+    const https = url.protocol === 'https:';
+    const send = https ? (await import('node:https')).request : httpRequest;
+    const requestOptions = https ? { method, headers } : ({ method, headers, servername: '' } as { method: string; headers: Record<string, string> });
     return new Promise<RawResponse>((resolve, reject) => {
-      const req = send(url, { method, headers }, (res) => resolve(wrapResponse(res)));
+      const req = send(url, requestOptions, (res) => resolve(wrapResponse(res)));
       req.on('error', (error) =>
         reject(new Error(`cannot reach Pitlane at ${this.settings.url} (${error.message}); is \`pitlane serve\` running? Set PITLANE_URL otherwise`)),
       );
