@@ -122,16 +122,24 @@ function main(): void {
       pass: addedP99 <= P99_MAX_ADDED_MS,
     },
     // Issue 6: the same gateway with auth on (a bearer token checked against the permission cache)
-    // and off (an approved public endpoint of the same job, where no token is looked at).
+    // and off (an approved public endpoint of the same job, where no token is looked at). The
+    // machine's speed drifts during a run (2x between rounds here), so the cost is the median of
+    // the per-round ratios (each round measures both back to back or close), not a ratio of medians.
     ...(targets['gateway-noauth']
-      ? {
-          auth_cost: {
-            description: `1 - gateway req/s / gateway-noauth req/s <= ${AUTH_MAX_COST}`,
-            value: Math.round((1 - gateway.rps / targets['gateway-noauth'].rps) * 1000) / 1000,
-            target: AUTH_MAX_COST,
-            pass: 1 - gateway.rps / targets['gateway-noauth'].rps <= AUTH_MAX_COST,
-          },
-        }
+      ? (() => {
+          const noauth = new Map(targets['gateway-noauth']!.rounds.map((r) => [r.round, r.rps]));
+          const perRound = gateway.rounds.filter((r) => noauth.has(r.round)).map((r) => 1 - r.rps / noauth.get(r.round)!);
+          const cost = Math.round(median(perRound) * 1000) / 1000;
+          return {
+            auth_cost: {
+              description: `median over rounds of (1 - gateway req/s / gateway-noauth req/s) <= ${AUTH_MAX_COST}`,
+              value: cost,
+              per_round: perRound.map((c) => Math.round(c * 1000) / 1000),
+              target: AUTH_MAX_COST,
+              pass: cost <= AUTH_MAX_COST,
+            },
+          };
+        })()
       : {}),
   };
   const extraTargets = [...byTarget.keys()].filter((t) => !['direct', 'gateway', 'nginx', 'gateway-noauth'].includes(t));
@@ -185,7 +193,7 @@ function main(): void {
     `gateway/nginx req/s   ${throughputRatio.toFixed(3)}   (target >= ${THROUGHPUT_MIN_RATIO})   ${verdict(checks.throughput.pass)}`,
     `gateway p99 - direct  ${addedP99.toFixed(2)} ms (target <= ${P99_MAX_ADDED_MS} ms)   ${verdict(checks.p99_added.pass)}`,
     ...(checks.auth_cost
-      ? [`auth cost (1 - gateway/gateway-noauth req/s)  ${checks.auth_cost.value.toFixed(3)}   (target <= ${AUTH_MAX_COST})   ${verdict(checks.auth_cost.pass)}`]
+      ? [`auth cost (median per round of 1 - gateway/gateway-noauth req/s)  ${checks.auth_cost.value.toFixed(3)}   (target <= ${AUTH_MAX_COST})   ${verdict(checks.auth_cost.pass)}   rounds: ${checks.auth_cost.per_round.map((c) => c.toFixed(3)).join(' ')}`]
       : []),
     `(for reference: nginx p99 - direct ${result.extra.nginx_p99_added_ms.toFixed(2)} ms, nginx/direct req/s ${result.extra.nginx_vs_direct_rps_ratio.toFixed(2)})`,
   ];

@@ -15,7 +15,9 @@
 #        gateway  http://127.0.0.1:<pitlane port>/pub/job/echo/1.0.0/api/v1/perform
 #        nginx    http://127.0.0.1:<nginx port>/perform
 #        gateway-noauth  the gateway on an approved public endpoint of the same job (auth off)
-#      3 rounds, interleaved (the order rotates each round), median per target,
+#      3 rounds, interleaved (the order rotates each round; gateway and gateway-noauth always back
+#      to back, alternating which goes first), median per target; the auth cost is the median of
+#      the per-round gateway/gateway-noauth ratios,
 #   6. prints the table and the two checks (gateway/nginx req/s >= 0.5, gateway p99 - direct p99
 #      <= 2 ms) and writes bench/gateway/last-result.json. A FAIL is printed, not an exit status:
 #      the script exits non-zero only when the benchmark itself could not run.
@@ -340,9 +342,29 @@ n=${#TARGETS[@]}
 # 1-minute load average before any load: high means other work shares the CPUs with the bench.
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 log "load: wrk -t1 -c$CONNECTIONS -d${DURATION_S}s --latency (after ${WARMUP_S}s warm-up), $ROUNDS rounds x $n targets"
-for ((round = 1; round <= ROUNDS; round++)); do
+# round_order ROUND: the targets rotated by ROUND, with gateway-noauth moved next to gateway (after
+# it in odd rounds, before it in even ones), so the auth on/off pair is measured back to back
+# while the machine's speed drifts.
+round_order() {
+  local round=$1 k t
+  local rotated=()
   for ((k = 0; k < n; k++)); do
-    target=${TARGETS[$(((k + round - 1) % n))]}
+    t=${TARGETS[$(((k + round - 1) % n))]}
+    [ "$t" = gateway-noauth ] || rotated+=("$t")
+  done
+  for t in "${rotated[@]}"; do
+    if [ "$t" = gateway ] && [ -n "${URL[gateway-noauth]:-}" ]; then
+      if ((round % 2)); then echo gateway gateway-noauth; else echo gateway-noauth gateway; fi
+    else
+      echo "$t"
+    fi
+  done
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+  mapfile -t ORDER < <(round_order "$round" | tr ' ' '\n')
+  for ((k = 0; k < n; k++)); do
+    target=${ORDER[$k]}
     out="$WORK/wrk-r$round-$target.txt"
     kill -0 "$SERVER_PID" 2>/dev/null || die "the Pitlane server (pid $SERVER_PID) is gone: it exited or was killed from outside during the load"
     kill -0 "$NGINX_PID" 2>/dev/null || die "nginx (pid $NGINX_PID) is gone"
