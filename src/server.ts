@@ -72,12 +72,13 @@ export async function startServer(config: PitlaneConfig, logger = pino({ level: 
     await settings.set('installation_id', installationId);
   }
   const { hash, generated } = await ensureAdminToken(settings, config.adminToken);
-  const authDirectory = new AuthDirectory(new IdentityRepository(db), {
+  const identities = new IdentityRepository(db);
+  const authDirectory = new AuthDirectory(identities, {
     pollMs: config.authPollMs,
     log: (error) => logger.error({ err: error }, 'permission cache refresh failed'),
   });
   const auth = new AuthService({
-    repository: new IdentityRepository(db),
+    repository: identities,
     directory: authDirectory,
     audit,
     passwords: argon2idHasher,

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
-import { hardenedHostConfig, LineSplitter } from '../infra/index.js';
+import { hardenedHostConfig, lineWritable } from '../infra/index.js';
 import type { RunSpec } from './spec.js';
 
 /** One line of container output. `time` is ISO 8601 with nanoseconds (9 fraction digits, sortable as text). */
@@ -116,20 +116,10 @@ export class RunEngine {
       ...(sinceSeconds ? { since: sinceSeconds as unknown as number } : {}),
     })) as unknown as Readable;
     const sink = (name: 'stdout' | 'stderr'): Writable => {
-      const splitter = new LineSplitter((raw) => {
+      return lineWritable((raw) => {
         const { time, text } = splitTimestamp(raw);
         if (since && time <= since) return;
         onLine({ stream: name, time, line: text });
-      });
-      return new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          splitter.push(chunk.toString('utf8'));
-          callback();
-        },
-        final(callback) {
-          splitter.flush();
-          callback();
-        },
       });
     };
     const stdout = sink('stdout');

@@ -27,7 +27,7 @@ import tar from 'tar-stream';
 import tarFs from 'tar-fs';
 import { extractArchive, type ExtractLimits } from '../build/archive.js';
 import { PitlaneError, type ErrorDetail } from '../errors.js';
-import { hardenedHostConfig, LineSplitter } from '../infra/index.js';
+import { hardenedHostConfig, LineSplitter, lineWritable } from '../infra/index.js';
 import { isWheelFilename, parseWheelFilename } from './names.js';
 import { copyWheelsForBuild, type Wheelhouse, type WheelRecord } from './store.js';
 
@@ -212,19 +212,7 @@ export class DockerWheelBuildEngine implements WheelBuildEngine {
     try {
       await container.putArchive(run.context as unknown as NodeJS.ReadableStream, { path: '/' });
       const attached = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
-      const sink = (name: 'stdout' | 'stderr'): Writable => {
-        const splitter = new LineSplitter((line) => run.onLine(name, line));
-        return new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            splitter.push(chunk.toString('utf8'));
-            callback();
-          },
-          final(callback) {
-            splitter.flush();
-            callback();
-          },
-        });
-      };
+      const sink = (name: 'stdout' | 'stderr'): Writable => lineWritable((line) => run.onLine(name, line));
       const stdout = sink('stdout');
       const stderr = sink('stderr');
       this.docker.modem.demuxStream(attached, stdout, stderr);

@@ -1,6 +1,6 @@
 /** The docker infrastructure target. */
 export { DockerTarget, type DockerTargetOptions } from './docker-target.js';
-export { LineSplitter, demultiplex, demultiplexLines, type OutputFrame } from './log-lines.js';
+export { LineSplitter, demultiplex, demultiplexLines, lineWritable, type OutputFrame } from './log-lines.js';
 export {
   CONTAINER_CAPABILITIES,
   ContainerPolicyError,

@@ -3,6 +3,7 @@
  * ("Attach to a container" / "Get container logs", stream type byte + 4-byte big-endian size) and
  * chunked text split at newlines.
  */
+import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Splits a chunked text stream into lines, calling `onLine` for each complete line (without `\n`). */
@@ -61,4 +62,22 @@ export function demultiplexLines(buffer: Buffer): string[] {
   splitter.push(decoders.stdout.end() + decoders.stderr.end());
   splitter.flush();
   return lines;
+}
+
+/**
+ * A writable stream that splits what is written (UTF-8 text) into lines and hands each to
+ * `onLine`; the last unterminated line is handed over when the stream ends.
+ */
+export function lineWritable(onLine: (line: string) => void): Writable {
+  const splitter = new LineSplitter(onLine);
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      splitter.push(chunk.toString('utf8'));
+      callback();
+    },
+    final(callback) {
+      splitter.flush();
+      callback();
+    },
+  });
 }
