@@ -20,6 +20,7 @@
  *                 response headers taken as they come, no 'close' listener on the response
  *   all           all of the above
  */
+import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { errors as undiciErrors, type Pool } from 'undici';
@@ -35,6 +36,20 @@ const [host, portText] = [upstream.slice(0, upstream.lastIndexOf(':')), upstream
 if (!host || !portText || !port || !token) {
   process.stderr.write('UPSTREAM (host:port), PORT and TOKEN are required\n');
   process.exit(2);
+}
+
+// `workersN` (e.g. workers2): N processes share the port through node:cluster, each running the gateway.
+const workerPatch = [...patches].find((p) => /^workers\d+$/.test(p));
+const workerCount = workerPatch ? Number(workerPatch.slice(7)) : 1;
+if (workerCount > 1 && cluster.isPrimary) {
+  for (let i = 0; i < workerCount; i++) cluster.fork();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+      setTimeout(() => process.exit(0), 500).unref();
+    });
+  }
+  await new Promise(() => {});
 }
 
 const now = new Date().toISOString();

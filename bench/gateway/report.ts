@@ -11,6 +11,9 @@
  * Per target the median over the rounds is taken of each figure separately (req/s, p50, p99).
  * Checks: gateway req/s / nginx req/s >= 0.5, gateway p99 - direct p99 <= 2 ms, and (with the
  * gateway-noauth target) auth costs at most 5% of the gateway's req/s.
+ * The `steal` column is the median share of CPU time the hypervisor gave to other guests during a
+ * target's runs (/proc/stat); above 5% overall the result is marked `quiet: false` and a warning
+ * is printed, since a busy host slows every target unevenly.
  * A FAIL is printed and recorded; the exit status stays 0 (only bad input exits non-zero).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,8 @@ interface RawLine {
   round: number;
   order: number;
   target: string;
+  /** Share of CPU time stolen by the hypervisor during this run (from /proc/stat), e.g. 0.03. */
+  steal?: number;
   wrk: WrkResult;
 }
 
@@ -40,12 +45,15 @@ interface Run {
   max_ms: number;
   requests: number;
   errors: number;
+  steal: number;
 }
 
 const THROUGHPUT_MIN_RATIO = 0.5;
 const P99_MAX_ADDED_MS = 2;
 /** Issue 6: auth may cost at most this fraction of the gateway's req/s. */
 const AUTH_MAX_COST = 0.05;
+/** Above this median steal (CPU time the hypervisor gave to other guests) the run is not quiet. */
+const STEAL_QUIET_MAX = 0.05;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -66,6 +74,7 @@ function toRun(line: RawLine): Run {
     p99_ms: round2(w.latency_us.p99 / 1000),
     max_ms: round2(w.latency_us.max / 1000),
     requests: w.requests,
+    steal: line.steal ?? 0,
     errors: w.errors.connect + w.errors.read + w.errors.write + w.errors.status + w.errors.timeout,
   };
 }
@@ -93,13 +102,14 @@ function main(): void {
     }
   }
 
-  const targets: Record<string, { rps: number; p50_ms: number; p99_ms: number; errors: number; rounds: Run[] }> = {};
+  const targets: Record<string, { rps: number; p50_ms: number; p99_ms: number; errors: number; steal: number; rounds: Run[] }> = {};
   for (const [target, runs] of byTarget) {
     targets[target] = {
       rps: round2(median(runs.map((r) => r.rps))),
       p50_ms: round2(median(runs.map((r) => r.p50_ms))),
       p99_ms: round2(median(runs.map((r) => r.p99_ms))),
       errors: runs.reduce((sum, r) => sum + r.errors, 0),
+      steal: Math.round(median(runs.map((r) => r.steal)) * 1000) / 1000,
       rounds: runs.sort((a, b) => a.round - b.round),
     };
   }
@@ -144,6 +154,7 @@ function main(): void {
   };
   const extraTargets = [...byTarget.keys()].filter((t) => !['direct', 'gateway', 'nginx', 'gateway-noauth'].includes(t));
   const totalErrors = Object.values(targets).reduce((sum, t) => sum + t.errors, 0);
+  const medianSteal = Math.round(median([...byTarget.values()].flat().map((r) => r.steal)) * 1000) / 1000;
   let setup: unknown = {};
   try {
     setup = JSON.parse(process.env.BENCH_META ?? '{}');
@@ -171,6 +182,9 @@ function main(): void {
     },
     checks,
     valid: totalErrors === 0,
+    /** Median share of CPU time stolen by the hypervisor over all runs; `quiet` when <= 5%. */
+    host_steal: medianSteal,
+    quiet: medianSteal <= STEAL_QUIET_MAX,
   };
   writeFileSync(output, `${JSON.stringify(result, null, 2)}\n`);
 
@@ -180,14 +194,14 @@ function main(): void {
   const rows = order.map((t) => {
     const v = targets[t]!;
     const spread = `${Math.min(...v.rounds.map((r) => r.rps)).toFixed(0)}..${Math.max(...v.rounds.map((r) => r.rps)).toFixed(0)}`;
-    return `${t.padEnd(width)} ${pad(v.rps.toFixed(0), 9)} ${pad(spread, 13)} ${pad(v.p50_ms.toFixed(2), 8)} ${pad(v.p99_ms.toFixed(2), 8)} ${pad(String(v.errors), 7)}`;
+    return `${t.padEnd(width)} ${pad(v.rps.toFixed(0), 9)} ${pad(spread, 13)} ${pad(v.p50_ms.toFixed(2), 8)} ${pad(v.p99_ms.toFixed(2), 8)} ${pad(String(v.errors), 7)} ${pad(`${(v.steal * 100).toFixed(1)}%`, 6)}`;
   });
   const verdict = (pass: boolean): string => (pass ? 'PASS' : 'FAIL');
   const out = [
     '',
     `Gateway benchmark: ${lines.length / byTarget.size} rounds, medians (wrk -t1 -c${(setup as { connections?: number }).connections ?? '?'}, ${(setup as { duration_s?: number }).duration_s ?? '?'} s each)`,
     '',
-    `${'target'.padEnd(width)} ${pad('req/s', 9)} ${pad('req/s range', 13)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('errors', 7)}`,
+    `${'target'.padEnd(width)} ${pad('req/s', 9)} ${pad('req/s range', 13)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('errors', 7)} ${pad('steal', 6)}`,
     ...rows,
     '',
     `gateway/nginx req/s   ${throughputRatio.toFixed(3)}   (target >= ${THROUGHPUT_MIN_RATIO})   ${verdict(checks.throughput.pass)}`,
@@ -199,6 +213,9 @@ function main(): void {
   ];
   for (const [t, f] of Object.entries(result.extra.forwarders)) {
     out.push(`(${t}: ${t}/nginx req/s ${f.vs_nginx_rps_ratio.toFixed(3)}, gateway/${t} ${f.gateway_vs_this_rps_ratio.toFixed(3)}, p99 - direct ${f.p99_added_ms.toFixed(2)} ms)`);
+  }
+  if (!result.quiet) {
+    out.push(`WARNING: the hypervisor took ${(medianSteal * 100).toFixed(1)}% of the CPU time (median over runs, /proc/stat steal): the host is busy, every figure is slowed and uneven`);
   }
   if (!result.valid) out.push(`WARNING: ${totalErrors} wrk errors (connect/read/write/timeout/non-2xx): the figures are not trustworthy`);
   const meta = setup as { cpus?: number; loadavg_1m_before_load?: number };

@@ -28,6 +28,8 @@
 # Env knobs (defaults in brackets):
 #   BENCH_CONNECTIONS [50]  BENCH_DURATION_S [10]  BENCH_WARMUP_S [2]  BENCH_ROUNDS [3]
 #   BENCH_SKIP_BUILD=1      use dist/ as it is (don't run tsc)
+#   BENCH_NODE [node]       the Node.js binary that runs the Pitlane server and the extra targets,
+#                           e.g. Node 24: BENCH_NODE=$(scripts/setup/ensure-node24.sh | tail -n 1)
 #   BENCH_PROFILE=1         run the server under `node --cpu-prof`; the .cpuprofile (written when
 #                           the server stops) is copied to bench/gateway/profiles/ (gitignored)
 #   BENCH_EXTRA_TARGETS="..."  extra targets for diagnosis, measured in the same interleaved rounds:
@@ -52,6 +54,7 @@ DURATION_S=${BENCH_DURATION_S:-10}
 WARMUP_S=${BENCH_WARMUP_S:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 PROFILE=${BENCH_PROFILE:-0}
+SERVER_NODE=${BENCH_NODE:-node}
 EXTRA_TARGETS=${BENCH_EXTRA_TARGETS:-}
 [ "${BENCH_UNDICI:-0}" = 1 ] && [ -z "$EXTRA_TARGETS" ] && EXTRA_TARGETS=undici-stream
 SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
@@ -199,7 +202,7 @@ node_flags=()
 [ "$PROFILE" = 1 ] && node_flags=(--cpu-prof "--cpu-prof-dir=$WORK/prof")
 log "starting Pitlane on 127.0.0.1:$PITLANE_PORT (data $WORK/data)${node_flags[*]:+ with ${node_flags[*]}}"
 PITLANE_ADMIN_TOKEN="$TOKEN" PITLANE_DATA_DIR="$WORK/data" PITLANE_PORT="$PITLANE_PORT" PITLANE_HOST=127.0.0.1 \
-  node "${node_flags[@]}" bin/pitlane.js serve >"$WORK/server.log" 2>&1 &
+  "$SERVER_NODE" "${node_flags[@]}" bin/pitlane.js serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for ((i = 0; ; i++)); do
   kill -0 "$SERVER_PID" 2>/dev/null || die "the Pitlane server exited during start-up"
@@ -289,14 +292,14 @@ for extra in $EXTRA_TARGETS; do
   case "$extra" in
     undici-stream|undici-buffered|undici-dispatch|undici-http)
       UPSTREAM="http://$ADDRESS" PORT="$extra_port" MODE="${extra#undici-}" \
-        node --import tsx "$HERE/undici-forwarder.ts" >"$WORK/$extra.log" 2>&1 &
+        "$SERVER_NODE" --import tsx "$HERE/undici-forwarder.ts" >"$WORK/$extra.log" 2>&1 &
       EXTRA_URL[$extra]="http://127.0.0.1:$extra_port/perform"
       ;;
     harness-*)
       patches=${extra#harness-}
       [ "$patches" = asbuilt ] && patches=""
       UPSTREAM="$ADDRESS" PORT="$extra_port" TOKEN="$TOKEN" PATCHES="${patches//+/,}" \
-        node --import tsx "$HERE/gateway-harness.ts" >"$WORK/$extra.log" 2>&1 &
+        "$SERVER_NODE" --import tsx "$HERE/gateway-harness.ts" >"$WORK/$extra.log" 2>&1 &
       EXTRA_URL[$extra]="http://127.0.0.1:$extra_port/pub/job/$JOB_NAME/$JOB_VERSION/api/v1/perform"
       ;;
     *) die "unknown BENCH_EXTRA_TARGETS entry: $extra" ;;
@@ -332,6 +335,20 @@ for target in "${TARGETS[@]}"; do
   [ "$ok" = 1 ] || die "$target (${URL[$target]}) does not echo the request: got '${body:-nothing}'"
 done
 log "all targets echo the request body"
+
+# The machine-wide CPU counters (the `cpu` line of /proc/stat, in clock ticks).
+cpu_times() { head -n1 /proc/stat; }
+# steal_fraction BEFORE AFTER: the share of CPU time the hypervisor gave to other guests between two
+# `cpu_times` readings (the 8th counter, "steal"), e.g. 0.031. A VM whose host is busy runs
+# everything slower and unevenly; the report warns when this is high.
+steal_fraction() {
+  local -a a b
+  read -r -a a <<<"$1"
+  read -r -a b <<<"$2"
+  local total=0 i
+  for ((i = 1; i < ${#a[@]} && i <= 8; i++)); do total=$((total + b[i] - a[i])); done
+  if [ "$total" -le 0 ]; then echo 0; else awk -v s=$((b[8] - a[8])) -v t="$total" 'BEGIN { printf "%.3f", s / t }'; fi
+}
 
 run_wrk() { # run_wrk TARGET SECONDS OUTFILE
   BENCH_TOKEN="$TOKEN" timeout $(($2 + 30)) \
@@ -369,14 +386,16 @@ for ((round = 1; round <= ROUNDS; round++)); do
     kill -0 "$SERVER_PID" 2>/dev/null || die "the Pitlane server (pid $SERVER_PID) is gone: it exited or was killed from outside during the load"
     kill -0 "$NGINX_PID" 2>/dev/null || die "nginx (pid $NGINX_PID) is gone"
     run_wrk "$target" "$WARMUP_S" "$out.warmup" || die "wrk warm-up against $target failed: $(cat "$out.warmup")"
+    cpu_before=$(cpu_times)
     run_wrk "$target" "$DURATION_S" "$out" || die "wrk against $target failed: $(cat "$out")"
+    steal=$(steal_fraction "$cpu_before" "$(cpu_times)")
     result=$(sed -n 's/^BENCH_RESULT //p' "$out")
     [ -n "$result" ] || die "no BENCH_RESULT line in wrk output for $target: $(cat "$out")"
-    printf '{"round":%d,"order":%d,"target":"%s","wrk":%s}\n' "$round" "$((k + 1))" "$target" "$result" >>"$RAW"
+    printf '{"round":%d,"order":%d,"target":"%s","steal":%s,"wrk":%s}\n' "$round" "$((k + 1))" "$target" "$steal" "$result" >>"$RAW"
     log "round $round/$ROUNDS $target: $(node -e '
       const r = JSON.parse(process.argv[1]);
       const errs = Object.values(r.errors).reduce((a, b) => a + b, 0);
-      console.log(`${(r.requests / (r.duration_us / 1e6)).toFixed(0)} req/s, p50 ${(r.latency_us.p50 / 1000).toFixed(2)} ms, p99 ${(r.latency_us.p99 / 1000).toFixed(2)} ms${errs ? `, ${errs} errors` : ""}`);' "$result")"
+      console.log(`${(r.requests / (r.duration_us / 1e6)).toFixed(0)} req/s, p50 ${(r.latency_us.p50 / 1000).toFixed(2)} ms, p99 ${(r.latency_us.p99 / 1000).toFixed(2)} ms, steal ${(process.argv[2] * 100).toFixed(1)}%${errs ? `, ${errs} errors` : ""}`);' "$result" "$steal")"
   done
 done
 
@@ -385,13 +404,13 @@ done
 # ---------------------------------------------------------------------------------------------
 export BENCH_META
 BENCH_META=$(node -e '
-  const [conn, dur, warm, rounds, address, nginxV, wrkV, commit, nproc, profile, load] = process.argv.slice(1);
+  const [conn, dur, warm, rounds, address, nginxV, wrkV, commit, nproc, profile, load, serverNode] = process.argv.slice(1);
   console.log(JSON.stringify({
     connections: +conn, duration_s: +dur, warmup_s: +warm, rounds: +rounds,
     wrk_command: `wrk -t1 -c${conn} -d${dur}s --latency -s bench/gateway/post.lua URL`,
-    container_address: address, node: process.version, nginx: nginxV, wrk: wrkV,
+    container_address: address, node: serverNode, nginx: nginxV, wrk: wrkV,
     git_commit: commit, cpus: +nproc, loadavg_1m_before_load: +load, profiled: profile === "1",
   }));' "$CONNECTIONS" "$DURATION_S" "$WARMUP_S" "$ROUNDS" "$ADDRESS" \
   "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" "$(wrk -v 2>&1 | head -n1 | cut -d' ' -f2)" \
-  "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$(nproc)" "$PROFILE" "$LOAD_BEFORE")
+  "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$(nproc)" "$PROFILE" "$LOAD_BEFORE" "$("$SERVER_NODE" --version)")
 npx tsx "$HERE/report.ts" "$RAW" "$RESULT_FILE"

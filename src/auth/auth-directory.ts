@@ -32,7 +32,8 @@ const HASH_MEMO_LIMIT = 4096;
 export class AuthDirectory {
   private tokens = new Map<string, CachedToken>();
   private grantsByIdentity = new Map<string, PermissionGrant[]>();
-  private publicEndpoints = new Set<string>();
+  /** Approved public endpoints by `versionKey(job, version)`. */
+  private publicEndpoints = new Map<string, Set<string>>();
   private permissionViews = new Map<string, PrincipalPermissions>();
   private epoch = '';
   /** token → SHA-256 hex, so a busy caller's token is hashed once. */
@@ -111,7 +112,14 @@ export class AuthDirectory {
     }
     this.tokens = tokens;
     this.grantsByIdentity = grants;
-    this.publicEndpoints = new Set(snapshot.approvedPublicEndpoints.map((e) => publicKey(e.jobName, e.jobVersion, e.endpoint)));
+    const publicEndpoints = new Map<string, Set<string>>();
+    for (const e of snapshot.approvedPublicEndpoints) {
+      const key = versionKey(e.jobName, e.jobVersion);
+      const endpoints = publicEndpoints.get(key) ?? new Set<string>();
+      endpoints.add(e.endpoint);
+      publicEndpoints.set(key, endpoints);
+    }
+    this.publicEndpoints = publicEndpoints;
     this.permissionViews = new Map();
     this.epoch = snapshot.epoch;
   }
@@ -185,7 +193,8 @@ export class AuthDirectory {
   /** True when an admin approved `endpoint` of `jobName` `jobVersion` as public. */
   isPublicEndpoint(jobName: string, jobVersion: string, endpoint: string): boolean {
     if (this.publicEndpoints.size === 0) return false;
-    return this.publicEndpoints.has(publicKey(jobName, jobVersion, normaliseEndpoint(endpoint)));
+    const endpoints = this.publicEndpoints.get(versionKey(jobName, jobVersion));
+    return endpoints !== undefined && endpoints.has(normaliseEndpoint(endpoint));
   }
 
   /** Writes collected last-use times. */
@@ -202,6 +211,6 @@ export class AuthDirectory {
   }
 }
 
-function publicKey(jobName: string, jobVersion: string, endpoint: string): string {
-  return `${jobName}\u0000${jobVersion}\u0000${endpoint}`;
+function versionKey(jobName: string, jobVersion: string): string {
+  return `${jobName}\u0000${jobVersion}`;
 }

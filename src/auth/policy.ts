@@ -40,6 +40,8 @@ export interface JobResource {
 
 /** `/api/v1/perform/` → `/api/v1/perform`; always one leading slash, no trailing slash, no query. */
 export function normaliseEndpoint(path: string): string {
+  // Already normal (the gateway's every call): one leading slash, no trailing slash, no query.
+  if (path.charCodeAt(0) === 47 && path.charCodeAt(path.length - 1) !== 47 && !path.includes('?')) return path;
   const withoutQuery = path.split('?')[0] ?? '';
   const trimmed = withoutQuery.replace(/\/+$/, '');
   return trimmed.startsWith('/') ? trimmed || '/' : `/${trimmed}`;

@@ -51,7 +51,8 @@ export function parseGatewayUrl(url: string): GatewayTarget | undefined {
   const versionSpec = secondSlash === -1 ? afterName : afterName.slice(0, secondSlash);
   const rest = secondSlash === -1 ? '' : afterName.slice(secondSlash);
   if (!JOB_NAME.test(name) || !VERSION_SPEC.test(versionSpec)) return undefined;
-  if (rest.split('/').some((segment) => /%2e%2e/i.test(segment) || isDotSegment(segment))) return undefined;
+  // Only a path with a '.' or a '%' can hold a dot segment (plain or encoded).
+  if ((rest.includes('.') || rest.includes('%')) && rest.split('/').some((segment) => /%2e%2e/i.test(segment) || isDotSegment(segment))) return undefined;
   return { kind, name, versionSpec, rest, query };
 }
 

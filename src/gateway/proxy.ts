@@ -62,9 +62,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    for (const key in headers) if (HOP_BY_HOP.has(key)) delete headers[key];
-    headers['x-request-id'] = this.requestId;
-    this.res.writeHead(statusCode, headers as Record<string, string | string[]>);
+    // A fresh object (deleting keys would turn undici's into a slow dictionary-mode object).
+    const out: Record<string, string | string[]> = {};
+    for (const key in headers) {
+      const value = headers[key];
+      if (value !== undefined && !HOP_BY_HOP.has(key)) out[key] = value;
+    }
+    out['x-request-id'] = this.requestId;
+    this.res.writeHead(statusCode, out);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -132,9 +137,16 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   res.end(body);
 }
 
+/** A replica's connection pool and its origin (`http://host:port`). */
+interface Upstream {
+  pool: Pool;
+  origin: string;
+}
+
 /** The gateway. `handle` is mounted on the HTTP server for every `/pub/` URL. */
 export class Gateway {
   private readonly pools = new Map<string, Pool>();
+  private upstreamByReplica = new WeakMap<RouteReplica, Upstream>();
 
   constructor(private readonly options: GatewayOptions) {}
 
@@ -213,14 +225,20 @@ export class Gateway {
     res.end(body);
   }
 
-  private upstream(host: string, port: number): { pool: Pool; origin: string } {
-    const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  /** The connection pool of a replica's address; remembered per replica object (routing-table reloads make new ones). */
+  private upstream(replica: RouteReplica): Upstream {
+    let upstream = this.upstreamByReplica.get(replica);
+    if (upstream) return upstream;
+    const host = replica.host as string;
+    const origin = `http://${host.includes(':') ? `[${host}]` : host}:${replica.port as number}`;
     let pool = this.pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, { connections: this.options.connectionsPerReplica ?? 128, keepAliveTimeout: 30_000, pipelining: 1 });
       this.pools.set(origin, pool);
     }
-    return { pool, origin };
+    upstream = { pool, origin };
+    this.upstreamByReplica.set(replica, upstream);
+    return upstream;
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, route: RouteVersion, replica: RouteReplica, path: string, requestId: string, caller: string | undefined): void {
@@ -240,7 +258,7 @@ export class Gateway {
     const method = req.method ?? 'GET';
     const length = incoming['content-length'];
     const chunked = incoming['transfer-encoding'] !== undefined;
-    const { pool, origin } = this.upstream(replica.host as string, replica.port as number);
+    const { pool, origin } = this.upstream(replica);
     const send = (body: Buffer | IncomingMessage | null): void => {
       pool.dispatch(
         { origin, path, method: method as 'GET', headers, body, headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs },
@@ -269,5 +287,6 @@ export class Gateway {
   async close(): Promise<void> {
     await Promise.allSettled([...this.pools.values()].map((pool) => pool.close()));
     this.pools.clear();
+    this.upstreamByReplica = new WeakMap();
   }
 }

@@ -93,6 +93,9 @@ describe('AuthService', () => {
     expect(directory.isPublicEndpoint('newjob', '0.1.0', '/api/v1/open')).toBe(false);
     await service.approvePublicEndpoint(admin, { jobName: 'newjob', jobVersion: '0.1.0', endpoint: '/api/v1/open/' }, true);
     expect(directory.isPublicEndpoint('newjob', '0.1.0', '/api/v1/open')).toBe(true);
+    expect(directory.isPublicEndpoint('newjob', '0.1.0', '/api/v1/open/?x=1')).toBe(true);
+    expect(directory.isPublicEndpoint('newjob', '0.1.1', '/api/v1/open')).toBe(false);
+    expect(directory.isPublicEndpoint('newjob', '0.1.0', '/api/v1/open/more')).toBe(false);
     await expect(service.approvePublicEndpoint(admin, { jobName: 'newjob', jobVersion: '0.1.0', endpoint: '/api/v1/never' }, true)).rejects.toMatchObject({ status: 404 });
 
     const actions = (await new AuditLog(db).list()).map((entry) => entry.action);

@@ -58,6 +58,11 @@ describe('grantCovers (Racetrack rule: empty filters mean every, admin matches e
     expect(normaliseEndpoint('api/v1/perform/')).toBe('/api/v1/perform');
     expect(normaliseEndpoint('/x?y=1')).toBe('/x');
     expect(normaliseEndpoint('/')).toBe('/');
+    expect(normaliseEndpoint('/api/v1/perform')).toBe('/api/v1/perform');
+    expect(normaliseEndpoint('/api/v1/perform//')).toBe('/api/v1/perform');
+    expect(normaliseEndpoint('/api/v1/perform/?x=/')).toBe('/api/v1/perform');
+    expect(normaliseEndpoint('x')).toBe('/x');
+    expect(normaliseEndpoint('')).toBe('/');
   });
 });
 
