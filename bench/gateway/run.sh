@@ -32,14 +32,14 @@
 #                           e.g. Node 24: BENCH_NODE=$(scripts/setup/ensure-node24.sh | tail -n 1)
 #   BENCH_PROFILE=1         run the server under `node --cpu-prof`; the .cpuprofile (written when
 #                           the server stops) is copied to bench/gateway/profiles/ (gitignored)
-#   BENCH_EXTRA_TARGETS="..."  extra targets for diagnosis, measured in the same interleaved rounds:
+#   BENCH_EXTRA_TARGETS="..."  extra targets measured in the same interleaved rounds [undici-dispatch;
+#                           set it empty for none]:
 #       undici-<mode>       undici-forwarder.ts, a minimal hand-written Node proxy (the gateway's
 #                           undici pool settings, none of its own work); mode stream (what the
 #                           gateway does), buffered, dispatch or http
 #       harness-<patches>   gateway-harness.ts: the real src/gateway code alone (tsx), as built
 #                           (harness-asbuilt) or with prototype fixes joined by '+', e.g.
 #                           harness-buffer, harness-buffer+authcache, harness-all
-#   BENCH_UNDICI=1          shorthand for BENCH_EXTRA_TARGETS=undici-stream
 #   BENCH_DEPLOY_TIMEOUT_S [900]  bound on the deploy (the image build may run apt-get)
 #   BENCH_KEEP_TMP=1        keep the temporary directory (logs, nginx conf, raw wrk output)
 #   BENCH_RESULT_FILE       where to write the JSON result [bench/gateway/last-result.json]
@@ -55,8 +55,8 @@ WARMUP_S=${BENCH_WARMUP_S:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 PROFILE=${BENCH_PROFILE:-0}
 SERVER_NODE=${BENCH_NODE:-node}
-EXTRA_TARGETS=${BENCH_EXTRA_TARGETS:-}
-[ "${BENCH_UNDICI:-0}" = 1 ] && [ -z "$EXTRA_TARGETS" ] && EXTRA_TARGETS=undici-stream
+# undici-dispatch by default: the cheapest Node + undici forwarder, the ceiling for any Node gateway.
+EXTRA_TARGETS=${BENCH_EXTRA_TARGETS-undici-dispatch}
 SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 DEPLOY_TIMEOUT_S=${BENCH_DEPLOY_TIMEOUT_S:-900}
 KEEP_TMP=${BENCH_KEEP_TMP:-0}

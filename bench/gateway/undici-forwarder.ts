@@ -2,7 +2,7 @@
  * bench/gateway/undici-forwarder.ts: minimal hand-written Node proxies, to tell apart what costs
  * what in Pitlane's gateway (src/gateway/proxy.ts). None of them does the gateway's own work
  * (auth, routing, version resolution, request ids, header filtering); they differ only in how the
- * request is forwarded. run.sh starts one per mode in BENCH_UNDICI_MODES as extra targets
+ * request is forwarded. run.sh starts one per mode named in BENCH_EXTRA_TARGETS as extra targets
  * `undici-<mode>`:
  *
  *   stream    what the gateway does today: pool.stream() with the IncomingMessage as the request
