@@ -19,6 +19,8 @@
  *   lean          fewer allocations per call: no Object.entries() copies of the headers, the
  *                 response headers taken as they come, no 'close' listener on the response
  *   all           all of the above
+ *   workersN      N processes (e.g. workers2) share the port through node:cluster, each running
+ *                 the gateway (the multi-process experiment; not part of `all`)
  */
 import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -38,7 +40,6 @@ if (!host || !portText || !port || !token) {
   process.exit(2);
 }
 
-// `workersN` (e.g. workers2): N processes share the port through node:cluster, each running the gateway.
 const workerPatch = [...patches].find((p) => /^workers\d+$/.test(p));
 const workerCount = workerPatch ? Number(workerPatch.slice(7)) : 1;
 if (workerCount > 1 && cluster.isPrimary) {
