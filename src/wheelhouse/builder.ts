@@ -442,6 +442,9 @@ export async function buildWheels(input: WheelBuildInput, engine: WheelBuildEngi
       });
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
+      // An engine that failed before reading the whole context (e.g. no builder image) leaves
+      // tar-fs reading files that the stage clean-up below is about to delete: stop it first.
+      context.destroy();
     }
     if (outcome.aborted) throw new PitlaneError(499, 'WHEEL_BUILD_CANCELLED', 'the wheel build was cancelled');
     if (outcome.timedOut) {
